@@ -1,0 +1,407 @@
+"""The evidence base: topics, publications, reported patients and where each fact came from."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from modelcluster.models import ClusterableModel
+
+from evidencepress.core.models import TimeStampedModel
+
+from .querysets import PatientQuerySet, PublicationQuerySet
+
+
+class Topic(TimeStampedModel):
+    """A treatment × condition pair, e.g. imiquimod × cutaneous angiosarcoma."""
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    treatment = models.CharField(max_length=120)
+    condition = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Treatment(models.Model):
+    """A controlled vocabulary of treatments, used for prior and concurrent treatments."""
+
+    class Category(models.TextChoices):
+        SURGERY = "surgery", "Surgery"
+        RADIOTHERAPY = "radiotherapy", "Radiotherapy"
+        CHEMOTHERAPY = "chemotherapy", "Chemotherapy"
+        TARGETED = "targeted", "Targeted or immune therapy"
+        TOPICAL = "topical", "Topical treatment"
+        BETA_BLOCKER = "beta_blocker", "Beta-blocker"
+        OTHER = "other", "Other"
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    category = models.CharField(max_length=20, choices=Category.choices)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Publication(TimeStampedModel, ClusterableModel):
+    """A published report. PMID, DOI and PMCID are each unique when present."""
+
+    pmid = models.CharField("PMID", max_length=12, null=True, blank=True, unique=True)
+    doi = models.CharField("DOI", max_length=255, null=True, blank=True)
+    pmcid = models.CharField("PMCID", max_length=20, null=True, blank=True, unique=True)
+    title = models.TextField()
+    title_normalized = models.CharField(max_length=500, db_index=True, editable=False)
+    journal = models.CharField(max_length=300, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    volume = models.CharField(max_length=50, blank=True)
+    issue = models.CharField(max_length=50, blank=True)
+    pages = models.CharField(max_length=50, blank=True)
+    authors = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Authors in citation order: last_name, fore_name, initials, collective_name.",
+    )
+    publication_types = models.JSONField(default=list, blank=True)
+    mesh_terms = models.JSONField("MeSH terms", default=list, blank=True)
+    keywords = models.JSONField(default=list, blank=True)
+    abstract = models.TextField(blank=True)
+    language = models.CharField(max_length=20, blank=True)
+    retracted = models.BooleanField(default=False)
+    date_revised = models.DateField(null=True, blank=True)
+    source_format = models.CharField(max_length=32, blank=True)
+    content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    is_demo = models.BooleanField(
+        "demonstration data",
+        default=False,
+        help_text="Invented for the demo: never shown as real evidence.",
+    )
+    import_batch = models.ForeignKey(
+        "literature.ImportBatch",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="publications",
+    )
+    topics = models.ManyToManyField(Topic, blank=True, related_name="publications")
+    notes = models.TextField("curator notes", blank=True)
+    source_urls = models.JSONField(
+        default=list, blank=True, help_text="Pages where the curated facts were read."
+    )
+
+    objects = PublicationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-year", "title"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("doi"), condition=Q(doi__isnull=False), name="publication_doi_ci_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(pmid__isnull=True) | ~Q(pmid=""), name="publication_pmid_not_blank"
+            ),
+            models.CheckConstraint(
+                condition=Q(doi__isnull=True) | ~Q(doi=""), name="publication_doi_not_blank"
+            ),
+            models.CheckConstraint(
+                condition=Q(pmcid__isnull=True) | ~Q(pmcid=""), name="publication_pmcid_not_blank"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        first = self.first_author
+        year = f" {self.year}" if self.year else ""
+        return f"{first}{year}: {self.title[:80]}" if first else f"{self.title[:80]}{year}"
+
+    def clean(self) -> None:
+        if not self.title.strip():
+            raise ValidationError({"title": "A publication needs a title."})
+        for field in ("pmid", "doi", "pmcid"):
+            if getattr(self, field) == "":
+                setattr(self, field, None)
+        if self.is_demo and self.pmid:
+            raise ValidationError({"pmid": "Demonstration publications never carry a real PMID."})
+
+    @property
+    def first_author(self) -> str:
+        if not self.authors:
+            return ""
+        author = self.authors[0]
+        return author.get("collective_name") or author.get("last_name", "")
+
+    @property
+    def pubmed_url(self) -> str:
+        return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/" if self.pmid else ""
+
+    @property
+    def doi_url(self) -> str:
+        return f"https://doi.org/{self.doi}" if self.doi else ""
+
+
+class ReportedPatient(TimeStampedModel, ClusterableModel):
+    """One patient as reported in one publication, for one topic."""
+
+    class Sex(models.TextChoices):
+        FEMALE = "female", "Female"
+        MALE = "male", "Male"
+        OTHER = "other", "Other"
+        UNKNOWN = "unknown", "Not reported"
+
+    class Setting(models.TextChoices):
+        SCALP_FACE = "scalp_face", "Scalp or face (head and neck, not radiation-associated)"
+        RADIATION = "radiation", "Radiation-associated (e.g. breast after radiotherapy)"
+        LYMPHOEDEMA = "lymphoedema", "Lymphoedema-associated (Stewart–Treves)"
+        OTHER = "other", "Other"
+        UNKNOWN = "unknown", "Not reported"
+
+    class Depth(models.TextChoices):
+        SUPERFICIAL = "superficial", "Superficial (patch or plaque)"
+        NODULAR = "nodular", "Nodular"
+        DEEP = "deep", "Deep or invasive"
+        WIDESPREAD = "widespread", "Widespread or multifocal"
+        UNKNOWN = "unknown", "Not reported"
+
+    class Response(models.TextChoices):
+        COMPLETE = "complete", "Complete response"
+        PARTIAL = "partial", "Partial response"
+        STABLE = "stable", "Stable disease"
+        PROGRESSION = "progression", "Progression"
+        UNKNOWN = "unknown", "Not reported"
+
+    class Assessment(models.TextChoices):
+        CLINICAL = "clinical", "Clinical examination"
+        HISTOLOGICAL = "histological", "Biopsy (histology)"
+        CLINICAL_AND_HISTOLOGICAL = "clinical_histological", "Clinical and biopsy"
+        IMAGING = "imaging", "Imaging"
+        UNKNOWN = "unknown", "Not reported"
+
+    class Status(models.TextChoices):
+        NO_EVIDENCE = "ned", "Alive, no evidence of disease"
+        WITH_DISEASE = "awd", "Alive with disease"
+        DIED_OF_DISEASE = "dod", "Died of disease"
+        DIED_OTHER = "doc", "Died of other causes"
+        UNKNOWN = "unknown", "Not reported"
+
+    publication = ParentalKey(Publication, on_delete=models.CASCADE, related_name="patients")
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="patients")
+    label = models.CharField(
+        max_length=100, help_text='How the report names the case, e.g. "Case 2" or "Patient 1".'
+    )
+    age = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Years.")
+    sex = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
+    setting = models.CharField(max_length=20, choices=Setting.choices, default=Setting.UNKNOWN)
+    site = models.CharField(max_length=120, blank=True, help_text="e.g. scalp, nose, breast.")
+    lesion_size_mm = models.PositiveIntegerField(
+        "largest lesion (mm)", null=True, blank=True, help_text="Largest diameter in millimetres."
+    )
+    lesion_count = models.PositiveSmallIntegerField("number of lesions", null=True, blank=True)
+    lesion_depth = models.CharField(max_length=20, choices=Depth.choices, default=Depth.UNKNOWN)
+    surgery_candidate = models.BooleanField(
+        null=True, blank=True, help_text="Could the patient have surgery? Leave empty if unknown."
+    )
+    prior_treatments = ParentalManyToManyField(
+        Treatment, blank=True, related_name="prior_for_patients"
+    )
+    concurrent_treatments = ParentalManyToManyField(
+        Treatment, blank=True, related_name="concurrent_for_patients"
+    )
+    treatment_details = models.TextField(
+        blank=True, help_text="Other treatments in the report's own words."
+    )
+    regimen_strength = models.CharField(
+        max_length=50, blank=True, help_text='As reported, e.g. "5% cream". Never guess.'
+    )
+    regimen_frequency_per_week = models.DecimalField(
+        "applications per week", max_digits=4, decimal_places=1, null=True, blank=True
+    )
+    regimen_duration_weeks = models.DecimalField(
+        "treatment duration (weeks)", max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    occlusion = models.BooleanField(null=True, blank=True, help_text="Applied under a dressing?")
+    response = models.CharField(max_length=20, choices=Response.choices, default=Response.UNKNOWN)
+    response_assessment = models.CharField(
+        "response assessed by",
+        max_length=30,
+        choices=Assessment.choices,
+        default=Assessment.UNKNOWN,
+    )
+    time_to_response_weeks = models.DecimalField(
+        max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    follow_up_months = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    recurrence = models.BooleanField(null=True, blank=True)
+    recurrence_months = models.DecimalField(
+        "time to recurrence (months)", max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    treatment_stopped_early = models.BooleanField(null=True, blank=True)
+    status_at_last_follow_up = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.UNKNOWN
+    )
+    curator_notes = models.TextField(blank=True)
+    verified = models.BooleanField(
+        default=False, help_text="A second curator checked every fact against the source."
+    )
+    is_demo = models.BooleanField(
+        "demonstration data",
+        default=False,
+        help_text="An invented, illustrative case: never presented as real evidence.",
+    )
+
+    objects = PatientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["publication_id", "label"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["publication", "topic", "label"], name="patient_label_unique_per_report"
+            ),
+            models.CheckConstraint(
+                condition=Q(age__isnull=True) | Q(age__lte=120), name="patient_age_plausible"
+            ),
+            models.CheckConstraint(
+                condition=Q(regimen_frequency_per_week__isnull=True)
+                | (Q(regimen_frequency_per_week__gt=0) & Q(regimen_frequency_per_week__lte=21)),
+                name="patient_frequency_plausible",
+            ),
+            models.CheckConstraint(
+                condition=Q(recurrence_months__isnull=True) | Q(recurrence=True),
+                name="patient_recurrence_time_needs_recurrence",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} — {self.publication}"
+
+    def clean(self) -> None:
+        if self.publication_id and self.publication.is_demo != self.is_demo:
+            raise ValidationError(
+                {"is_demo": "A demonstration case belongs in a demonstration publication only."}
+            )
+        if self.recurrence_months is not None and self.recurrence is not True:
+            raise ValidationError(
+                {"recurrence_months": "Give a time to recurrence only when there was one."}
+            )
+
+    def get_absolute_url(self) -> str:
+        return reverse("reportedpatient:edit", args=[self.pk])
+
+
+class AdverseEvent(models.Model):
+    """A side effect reported for one patient."""
+
+    class Severity(models.TextChoices):
+        MILD = "mild", "Mild"
+        MODERATE = "moderate", "Moderate"
+        SEVERE = "severe", "Severe"
+        LIFE_THREATENING = "life_threatening", "Life-threatening"
+        UNKNOWN = "unknown", "Not reported"
+
+    patient = ParentalKey(ReportedPatient, on_delete=models.CASCADE, related_name="adverse_events")
+    kind = models.CharField(
+        max_length=100, help_text='e.g. "local skin reaction", "flu-like symptoms".'
+    )
+    severity = models.CharField(max_length=20, choices=Severity.choices, default=Severity.UNKNOWN)
+    led_to_stop = models.BooleanField("treatment paused or stopped", null=True, blank=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["patient_id", "kind"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.get_severity_display()})"
+
+
+class SourceSpan(models.Model):
+    """Where in the publication a fact about a patient was read."""
+
+    patient = ParentalKey(ReportedPatient, on_delete=models.CASCADE, related_name="source_spans")
+    field = models.CharField(
+        max_length=50, help_text='The case field this supports, e.g. "response" or "age".'
+    )
+    section = models.CharField(max_length=100, blank=True, help_text='e.g. "Case report", "Fig 2".')
+    quote = models.TextField(blank=True, help_text="The words of the report that state the fact.")
+    page = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["patient_id", "field"]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.section or self.page or 'source'}"
+
+    def clean(self) -> None:
+        if not (self.quote.strip() or self.section.strip() or self.page.strip()):
+            raise ValidationError("Give a quote, a section or a page for the source.")
+        case_fields = {f.name for f in ReportedPatient._meta.get_fields()}
+        if self.field not in case_fields:
+            raise ValidationError({"field": f"{self.field!r} is not a field of a reported case."})
+
+
+class Appraisal(TimeStampedModel):
+    """The JBI critical-appraisal checklist for case reports (8 items), one per publication."""
+
+    class Answer(models.TextChoices):
+        YES = "yes", "Yes"
+        NO = "no", "No"
+        UNCLEAR = "unclear", "Unclear"
+        NOT_APPLICABLE = "na", "Not applicable"
+
+    ITEMS = (
+        ("demographics", "Patient's demographic characteristics clearly described"),
+        ("history", "Patient's history clearly described and presented as a timeline"),
+        ("presentation", "Clinical condition at presentation clearly described"),
+        ("diagnosis", "Diagnostic tests or assessment methods and results clearly described"),
+        ("intervention", "Intervention or treatment procedure clearly described"),
+        ("post_intervention", "Clinical condition after the intervention clearly described"),
+        ("adverse_events", "Adverse or unanticipated events identified and described"),
+        ("takeaway", "The report provides takeaway lessons"),
+    )
+
+    publication = models.OneToOneField(
+        Publication, on_delete=models.CASCADE, related_name="appraisal"
+    )
+    demographics = models.CharField(
+        ITEMS[0][1], max_length=8, choices=Answer.choices, default=Answer.UNCLEAR
+    )
+    history = models.CharField(
+        ITEMS[1][1], max_length=8, choices=Answer.choices, default=Answer.UNCLEAR
+    )
+    presentation = models.CharField(
+        ITEMS[2][1], max_length=8, choices=Answer.choices, default=Answer.UNCLEAR
+    )
+    diagnosis = models.CharField(
+        ITEMS[3][1], max_length=8, choices=Answer.choices, default=Answer.UNCLEAR
+    )
+    intervention = models.CharField(
+        ITEMS[4][1], max_length=8, choices=Answer.choices, default=Answer.UNCLEAR
+    )
+    post_intervention = models.CharField(
+        ITEMS[5][1], max_length=8, choices=Answer.choices, default=Answer.UNCLEAR
+    )
+    adverse_events = models.CharField(
+        ITEMS[6][1], max_length=8, choices=Answer.choices, default=Answer.UNCLEAR
+    )
+    takeaway = models.CharField(
+        ITEMS[7][1], max_length=8, choices=Answer.choices, default=Answer.UNCLEAR
+    )
+    appraiser = models.CharField(max_length=120, blank=True)
+    notes = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"JBI appraisal of {self.publication}"
+
+    def answers(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name, _ in self.ITEMS}
+
+    @property
+    def yes_count(self) -> int:
+        return sum(1 for value in self.answers().values() if value == self.Answer.YES)

@@ -1,0 +1,49 @@
+"""Read paths for the evidence base, as QuerySet methods named as adjectives."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+
+if TYPE_CHECKING:
+    from .models import Topic
+
+
+class PublicationQuerySet(models.QuerySet):
+    def for_topic(self, topic: Topic) -> PublicationQuerySet:
+        return self.filter(topics=topic)
+
+    def real(self) -> PublicationQuerySet:
+        return self.filter(is_demo=False)
+
+    def demo(self) -> PublicationQuerySet:
+        return self.filter(is_demo=True)
+
+
+class PatientQuerySet(models.QuerySet):
+    def for_topic(self, topic: Topic) -> PatientQuerySet:
+        return self.filter(topic=topic)
+
+    def real(self) -> PatientQuerySet:
+        return self.filter(is_demo=False)
+
+    def demo(self) -> PatientQuerySet:
+        return self.filter(is_demo=True)
+
+    def with_related(self) -> PatientQuerySet:
+        return self.select_related("publication", "topic").prefetch_related(
+            "prior_treatments", "concurrent_treatments", "adverse_events", "source_spans"
+        )
+
+    def matching(self, **filters: Any) -> PatientQuerySet:
+        """Filter on the case fields used by the synthesis (None means: do not filter)."""
+        qs = self
+        for key in ("setting", "site__iexact", "lesion_depth", "surgery_candidate"):
+            value = filters.get(key)
+            if value is not None:
+                qs = qs.filter(**{key: value})
+        treatment = filters.get("concurrent_treatment")
+        if treatment:
+            qs = qs.filter(concurrent_treatments__slug=treatment).distinct()
+        return qs

@@ -1,0 +1,30 @@
+"""Test settings: fast hasher, memory cache, immediate tasks, a throwaway database."""
+
+import os
+import tempfile
+from pathlib import Path
+
+from .base import *  # noqa: F403
+from .base import database_from_env
+
+DEBUG = False
+SECRET_KEY = "test-only-insecure-key"  # noqa: S105
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+MEDIA_ROOT = Path(tempfile.gettempdir()) / f"evidencepress-test-media-{os.getpid()}"
+
+# A file-backed SQLite test database (not :memory:) so that subprocess tests (kill -9 during an
+# import) and WAL behaviour are real. pytest-django appends the xdist worker id to the name.
+_db = database_from_env(Path(tempfile.gettempdir()) / "evidencepress-test-default.sqlite3")
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / "evidencepress-test.sqlite3")}
+DATABASES = {"default": _db}
+NCBI_EUTILS = {
+    "BASE_URL": "https://eutils.test.invalid/entrez/eutils/",
+    "API_KEY": "",
+    "TOOL": "evidencepress-tests",
+    "EMAIL": "tests@example.org",
+}
