@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 
@@ -100,7 +100,7 @@ _DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 
 
 def normalise_doi(value: str | None) -> str | None:
-    """Lower-case a DOI and strip resolver prefixes; DOIs are case-insensitive (DOI Handbook 2.4)."""
+    """Lower-case a DOI and strip resolver prefixes (DOIs are case-insensitive: DOI Handbook)."""
     if not value:
         return None
     doi = value.strip()

@@ -1,0 +1,180 @@
+"""The importer: dedupe, updates, all-or-nothing, --skip-bad, NLM deletions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from evidencepress.evidence.models import Publication, ReportedPatient, Topic
+from evidencepress.literature.importer import ImportRejected, import_items
+from evidencepress.literature.models import ImportBatch
+from evidencepress.literature.records import Author, DeletedCitations, ParsedRecord, RecordError
+
+pytestmark = pytest.mark.django_db
+
+
+def record(position: int = 1, **overrides: object) -> ParsedRecord:
+    values: dict[str, object] = {
+        "source_format": "medline_xml",
+        "position": position,
+        "title": "Topical imiquimod for a scalp angiosarcoma",
+        "pmid": "1000001",
+        "doi": "10.1000/EXAMPLE.1",
+        "journal": "Example Journal",
+        "year": 2019,
+        "authors": (Author(last_name="Müller", fore_name="Anna", initials="A"),),
+        "abstract": "A case.",
+        "date_revised": date(2020, 1, 1),
+    }
+    values.update(overrides)
+    return ParsedRecord(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def topic() -> Topic:
+    return Topic.objects.create(
+        name="Imiquimod for angiosarcoma",
+        slug="imiquimod-angiosarcoma",
+        treatment="Imiquimod",
+        condition="Angiosarcoma",
+    )
+
+
+def run(items: list[object], topic: Topic | None = None, **kwargs: object):  # type: ignore[no-untyped-def]
+    return import_items(
+        items,  # type: ignore[arg-type]
+        source="test.xml",
+        kind="file",
+        source_format="medline_xml",
+        topic=topic,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def test_new_records_are_stored_with_their_fields_and_topic(topic: Topic) -> None:
+    result = run([record(), record(2, pmid="1000002", doi=None, title="Another report")], topic)
+    assert result.summary_line() == "new 2, updated 0, duplicates 0, rejected 0"
+    pub = Publication.objects.get(pmid="1000001")
+    assert pub.doi == "10.1000/example.1"  # DOIs are stored normalised (lower case)
+    assert pub.authors[0]["last_name"] == "Müller"
+    assert list(pub.topics.all()) == [topic]
+    assert pub.import_batch is not None and pub.import_batch.new_count == 2
+
+
+def test_importing_the_same_records_twice_changes_nothing(topic: Topic) -> None:
+    run([record(), record(2, pmid="1000002", doi=None, title="Another")], topic)
+    before = list(Publication.objects.order_by("pk").values())
+    result = run([record(), record(2, pmid="1000002", doi=None, title="Another")], topic)
+    assert result.summary_line() == "new 0, updated 0, duplicates 2, rejected 0"
+    after = list(Publication.objects.order_by("pk").values())
+    assert [{k: v for k, v in row.items() if k != "updated_at"} for row in before] == [
+        {k: v for k, v in row.items() if k != "updated_at"} for row in after
+    ]
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        {"pmid": "1000001", "doi": None, "title": "Different title entirely"},  # same PMID
+        {"pmid": None, "doi": "10.1000/example.1", "title": "Different title"},  # DOI, other case
+        {"pmid": None, "doi": None, "title": "TOPICAL imiquimod for a scalp angiosarcoma."},
+    ],
+    ids=["pmid", "doi-case-insensitive", "normalised-title-and-year"],
+)
+def test_duplicates_are_found_by_pmid_doi_or_title(second: dict[str, object]) -> None:
+    run([record()])
+    result = run([record(**second, date_revised=date(2019, 1, 1))])
+    assert Publication.objects.count() == 1
+    assert result.new == 0
+    assert result.duplicates + result.updated == 1
+
+
+def test_same_title_in_another_year_is_a_different_publication() -> None:
+    run([record()])
+    run([record(pmid=None, doi=None, year=2021)])
+    assert Publication.objects.count() == 2
+
+
+def test_a_newer_version_updates_the_record_but_an_older_one_does_not() -> None:
+    run([record()])
+    newer = record(abstract="Corrected abstract.", date_revised=date(2021, 5, 1))
+    assert run([newer]).updated == 1
+    assert Publication.objects.get().abstract == "Corrected abstract."
+    older = record(abstract="Stale abstract.", date_revised=date(2018, 1, 1))
+    result = run([older])
+    assert result.updated == 0 and result.duplicates == 1
+    assert Publication.objects.get().abstract == "Corrected abstract."
+
+
+def test_an_update_never_touches_curated_fields(topic: Topic) -> None:
+    run([record()], topic)
+    pub = Publication.objects.get()
+    pub.notes = "Curator: checked against the PDF."
+    pub.save()
+    ReportedPatient.objects.create(publication=pub, topic=topic, label="Case 1")
+    run([record(title="Topical imiquimod for a scalp angiosarcoma (erratum)")], topic)
+    pub.refresh_from_db()
+    assert pub.title.endswith("(erratum)")
+    assert pub.notes == "Curator: checked against the PDF."
+    assert pub.patients.count() == 1
+
+
+def test_a_bad_record_rejects_the_whole_import_by_default() -> None:
+    items = [record(), RecordError(2, "no PMID", "Some title"), record(3, pmid="1000003", doi=None)]
+    with pytest.raises(ImportRejected, match=r"test.xml: record 2 \(Some title\): no PMID"):
+        run(items)
+    assert Publication.objects.count() == 0
+    assert ImportBatch.objects.count() == 0
+
+
+def test_skip_bad_keeps_good_records_and_lists_the_bad() -> None:
+    items = [
+        record(),
+        RecordError(2, "no PMID", "Some title"),
+        record(3, pmid="1000003", doi=None, title="Third"),
+    ]
+    result = run(items, skip_bad=True)
+    assert result.summary_line() == "new 2, updated 0, duplicates 0, rejected 1"
+    assert [e.position for e in result.errors] == [2]
+    assert "record 2 (Some title): no PMID" in ImportBatch.objects.get().rejected_detail
+
+
+def test_a_doi_owned_by_another_pmid_is_rejected_not_merged() -> None:
+    run([record()])
+    clash = record(pmid="2000000", doi="10.1000/example.1", title="Unrelated paper", year=2022)
+    with pytest.raises(ImportRejected, match="DOI 10.1000/example.1 already belongs"):
+        run([clash])
+    assert Publication.objects.count() == 1
+
+
+def test_duplicates_inside_one_file_are_stored_once() -> None:
+    result = run([record(), record(2)])
+    assert result.new == 1 and result.duplicates == 1
+    assert Publication.objects.count() == 1
+
+
+def test_nlm_deletions_remove_uncurated_records_only(topic: Topic) -> None:
+    run([record(), record(2, pmid="1000002", doi=None, title="Second")], topic)
+    curated = Publication.objects.get(pmid="1000002")
+    ReportedPatient.objects.create(publication=curated, topic=topic, label="Case 1")
+    result = run([DeletedCitations(3, ("1000001", "1000002"))], topic)
+    assert result.deleted == 1
+    assert list(Publication.objects.values_list("pmid", flat=True)) == ["1000002"]
+    assert "has curated cases" in ImportBatch.objects.first().rejected_detail  # type: ignore[union-attr]
+
+
+def test_an_exception_midway_leaves_the_database_as_it_was() -> None:
+    run([record()])
+    snapshot = list(Publication.objects.values_list("pmid", "content_hash"))
+
+    def items():  # type: ignore[no-untyped-def]
+        yield record(abstract="changed", date_revised=date(2022, 1, 1))
+        for i in range(2, 1500):  # more than one internal batch is flushed before the failure
+            yield record(i, pmid=str(3000000 + i), doi=None, title=f"Paper {i}")
+        raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError):
+        run(items())
+    assert list(Publication.objects.values_list("pmid", "content_hash")) == snapshot
+    assert ImportBatch.objects.count() == 1
