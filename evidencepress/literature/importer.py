@@ -19,8 +19,8 @@ from django.db import transaction
 
 from evidencepress.evidence.models import Publication, Topic
 
-from .models import ImportBatch
 from . import parsers
+from .models import ImportBatch
 from .records import (
     DeletedCitations,
     LiteratureParseError,

@@ -1,0 +1,148 @@
+"""Open a literature file, detect its format from its content, and parse it as a stream.
+
+Pure: imports nothing from Django. Every parser module exposes
+`parse(stream: BinaryIO, *, source: str) -> Iterator[ParsedItem]`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib
+import io
+import re
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from evidencepress.literature.records import LiteratureParseError, ParsedItem
+
+FORMATS = ("medline_xml", "nbib", "ris", "bibtex")
+_SNIFF_BYTES = 8192
+_GZIP_MAGIC = b"\x1f\x8b"
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+_XML_PUBMED = re.compile(rb"<(?:!DOCTYPE\s+)?(PubmedArticleSet|PubmedBookSet)\b")
+_XML_START = re.compile(rb"^\s*<(\?xml|!DOCTYPE|[A-Za-z])")
+_NBIB = re.compile(rb"(?m)^PMID- ")
+_RIS = re.compile(rb"(?m)^TY  - ")
+_BIBTEX = re.compile(
+    rb"(?im)^\s*@(article|book|inbook|incollection|inproceedings|misc|phdthesis|"
+    rb"mastersthesis|techreport|unpublished|online|report|conference)\s*[{(]"
+)
+
+
+def detect_format(head: bytes, *, source: str) -> str:
+    """Name the format of a file from its first bytes (content sniffing, not the file name)."""
+    for bom in _BOMS:
+        if head.startswith(bom):
+            head = head[len(bom) :]
+            break
+    if head.startswith(b"\xff\xfe") or b"\x00" in head[:200]:
+        raise LiteratureParseError(source, "unknown format: the file looks binary or UTF-16")
+    stripped = head.lstrip()
+    if not stripped:
+        raise LiteratureParseError(source, "the file is empty")
+    if _XML_START.match(stripped) and stripped.startswith(b"<"):
+        if _XML_PUBMED.search(head):
+            return "medline_xml"
+        raise LiteratureParseError(
+            source, "unknown format: an XML file, but not PubMed XML (no PubmedArticleSet)"
+        )
+    if _NBIB.search(head):
+        return "nbib"
+    if _RIS.search(head):
+        return "ris"
+    if _BIBTEX.search(head):
+        return "bibtex"
+    raise LiteratureParseError(
+        source, "unknown format: expected PubMed XML, MEDLINE .nbib, RIS or BibTeX"
+    )
+
+
+class _CheckedStream(io.RawIOBase):
+    """A read-only stream that turns gzip and size failures into LiteratureParseError.
+
+    `bytes_read` counts the bytes read from the file on disk (compressed bytes for gzip), for a
+    progress bar against the file size.
+    """
+
+    def __init__(
+        self, inner: BinaryIO, raw: BinaryIO, *, source: str, max_bytes: int | None
+    ) -> None:
+        super().__init__()
+        self._inner = inner
+        self._raw = raw
+        self._source = source
+        self._max_bytes = max_bytes
+        self._total = 0
+
+    @property
+    def bytes_read(self) -> int:
+        return self._raw.tell()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        try:
+            data = self._inner.read(len(buffer))
+        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            raise LiteratureParseError(
+                self._source, f"the gzip data is truncated or corrupt ({exc})"
+            ) from exc
+        n = len(data)
+        self._total += n
+        if self._max_bytes is not None and self._total > self._max_bytes:
+            raise LiteratureParseError(
+                self._source, f"file larger than {self._max_bytes} bytes once decompressed"
+            )
+        buffer[:n] = data
+        return n
+
+    def close(self) -> None:
+        try:
+            self._inner.close()
+        finally:
+            self._raw.close()
+            super().close()
+
+
+def open_source(path: Path, *, max_bytes: int | None = None) -> tuple[BinaryIO, str]:
+    """Open a file (gunzipping it if its magic bytes say gzip) and detect its format.
+
+    Returns a buffered binary stream positioned at the start and the format name. The stream's
+    `raw.bytes_read` tells how many bytes of the file on disk have been consumed.
+    """
+    source = path.name
+    try:
+        raw: BinaryIO = path.open("rb")
+    except OSError as exc:
+        raise LiteratureParseError(source, f"cannot be opened: {exc.strerror}") from exc
+    magic = raw.read(2)
+    raw.seek(0)
+    inner: Any = gzip.GzipFile(fileobj=raw, mode="rb") if magic == _GZIP_MAGIC else raw
+    stream = io.BufferedReader(
+        _CheckedStream(inner, raw, source=source, max_bytes=max_bytes), buffer_size=1 << 16
+    )
+    try:
+        fmt = detect_format(stream.peek(_SNIFF_BYTES)[:_SNIFF_BYTES], source=source)
+    except BaseException:
+        stream.close()
+        raise
+    return stream, fmt
+
+
+def parse_stream(stream: BinaryIO, *, fmt: str, source: str) -> Iterator[ParsedItem]:
+    """Parse a binary stream in the named format."""
+    if fmt not in FORMATS:
+        raise LiteratureParseError(source, f"unknown format {fmt!r}")
+    module = importlib.import_module(f"{__name__}.{fmt}")
+    items: Iterator[ParsedItem] = module.parse(stream, source=source)
+    return items
+
+
+def parse_path(path: Path, *, max_bytes: int | None = None) -> Iterator[ParsedItem]:
+    """Open, detect and parse a file; the file is closed when the iterator is exhausted."""
+    stream, fmt = open_source(path, max_bytes=max_bytes)
+    with stream:
+        yield from parse_stream(stream, fmt=fmt, source=path.name)
