@@ -58,7 +58,8 @@ class Publication(TimeStampedModel, ClusterableModel):
     """A published report. PMID, DOI and PMCID are each unique when present."""
 
     pmid = models.CharField("PMID", max_length=12, null=True, blank=True, unique=True)
-    doi = models.CharField("DOI", max_length=255, null=True, blank=True)
+    # Stored lower-cased (normalise_doi); the plain index serves the importer's exact lookups.
+    doi = models.CharField("DOI", max_length=255, null=True, blank=True, db_index=True)
     pmcid = models.CharField("PMCID", max_length=20, null=True, blank=True, unique=True)
     title = models.TextField()
     title_normalized = models.CharField(max_length=500, db_index=True, editable=False)
@@ -81,6 +82,12 @@ class Publication(TimeStampedModel, ClusterableModel):
     date_revised = models.DateField(null=True, blank=True)
     source_format = models.CharField(max_length=32, blank=True)
     content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    source_fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="Digest of the source record as last imported (MEDLINE XML).",
+    )
     is_demo = models.BooleanField(
         "demonstration data",
         default=False,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -59,6 +60,9 @@ class ParsedRecord:
     retracted: bool = False
     date_revised: date | None = None
     is_book: bool = False
+    # A digest of the record exactly as the source wrote it (MEDLINE XML only), so that a re-import
+    # can recognise an unchanged record without extracting it again. Empty for other formats.
+    fingerprint: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +82,18 @@ class RecordError:
     identifier: str | None = None  # PMID, citation key or title when known
 
 
-ParsedItem = ParsedRecord | DeletedCitations | RecordError
+@dataclass(frozen=True, slots=True)
+class UnchangedRecord:
+    """A record the evidence base already holds byte for byte (its fingerprint matched)."""
+
+    position: int
+    pmid: str
+
+
+ParsedItem = ParsedRecord | DeletedCitations | RecordError | UnchangedRecord
+
+# Given (pmid, fingerprint) pairs, return the pairs the evidence base already holds unchanged.
+KnownRecords = Callable[[Sequence[tuple[str, str]]], set[tuple[str, str]]]
 
 
 class LiteratureParseError(Exception):
@@ -127,8 +142,16 @@ def normalise_pmid(value: str | int | None) -> str | None:
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 
 
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+
+
 def normalise_title(title: str) -> str:
-    """Fold a title for duplicate detection: accents removed, case folded, punctuation dropped."""
-    decomposed = unicodedata.normalize("NFKD", title)
-    ascii_only = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _NON_WORD.sub(" ", ascii_only.casefold()).strip()
+    """Fold a title for duplicate detection: accents removed, case folded, punctuation dropped.
+
+    Only Latin letters and digits survive, so a title in another script folds to its digits and
+    Latin words (or to nothing, and then only PMID or DOI can match it).
+    """
+    if title.isascii():
+        return _NON_WORD.sub(" ", title.lower()).strip()
+    without_marks = _COMBINING.sub("", unicodedata.normalize("NFKD", title))
+    return _NON_WORD.sub(" ", without_marks.casefold()).strip()

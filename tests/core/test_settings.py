@@ -33,9 +33,7 @@ def run_check(env_overrides: dict[str, str], *args: str) -> subprocess.Completed
 
 
 @pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS"])
-def test_production_refuses_to_start_without_its_environment(
-    missing: str, tmp_path: Path
-) -> None:
+def test_production_refuses_to_start_without_its_environment(missing: str, tmp_path: Path) -> None:
     env = {
         "DJANGO_SECRET_KEY": "x" * 60,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",

@@ -106,6 +106,7 @@ def test_sigkill_midway_then_rerun_completes_exactly(tmp_path: Path) -> None:
     assert proc.poll() is None, "the import finished before it could be killed"
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
+    proc.stderr.close()
     assert proc.returncode == -signal.SIGKILL
 
     assert counts(db) == before  # nothing of the killed run is visible, and the file is intact

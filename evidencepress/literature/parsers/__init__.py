@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from evidencepress.literature.records import LiteratureParseError, ParsedItem
+from evidencepress.literature.records import KnownRecords, LiteratureParseError, ParsedItem
 
 FORMATS = ("medline_xml", "nbib", "ris", "bibtex")
 _SNIFF_BYTES = 8192
@@ -132,11 +132,20 @@ def open_source(path: Path, *, max_bytes: int | None = None) -> tuple[BinaryIO, 
     return stream, fmt
 
 
-def parse_stream(stream: BinaryIO, *, fmt: str, source: str) -> Iterator[ParsedItem]:
-    """Parse a binary stream in the named format."""
+def parse_stream(
+    stream: BinaryIO, *, fmt: str, source: str, known: KnownRecords | None = None
+) -> Iterator[ParsedItem]:
+    """Parse a binary stream in the named format.
+
+    `known` (MEDLINE XML only; ignored for other formats) lets the parser skip records the
+    evidence base already holds unchanged: see medline_xml.parse.
+    """
     if fmt not in FORMATS:
         raise LiteratureParseError(source, f"unknown format {fmt!r}")
     module = importlib.import_module(f"{__name__}.{fmt}")
+    if fmt == "medline_xml":
+        xml_items: Iterator[ParsedItem] = module.parse(stream, source=source, known=known)
+        return xml_items
     items: Iterator[ParsedItem] = module.parse(stream, source=source)
     return items
 

@@ -8,8 +8,10 @@ names follow NLM's PubMed DTD (pubmed_250101.dtd).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from typing import Any, BinaryIO
 
@@ -18,10 +20,12 @@ from lxml import etree
 from evidencepress.literature.records import (
     Author,
     DeletedCitations,
+    KnownRecords,
     LiteratureParseError,
     ParsedItem,
     ParsedRecord,
     RecordError,
+    UnchangedRecord,
     normalise_doi,
     normalise_pmid,
 )
@@ -32,22 +36,70 @@ _ROOTS = {"PubmedArticleSet", "PubmedBookSet"}
 _YEAR = re.compile(r"(1[89]\d\d|20\d\d|21\d\d)")
 _SPACE = re.compile(r"\s+")
 _RETRACTED = "Retracted Publication"
+# Part of every fingerprint: change it whenever a change to this module changes what is extracted,
+# so that the next import re-reads records instead of trusting fingerprints from older code.
+PARSER_VERSION = b"evidencepress medline_xml 1"
+_CHUNK = 256
 
 
 def _text(element: Any) -> str:
     """All text of an element, inline markup (<i>, <sup>, …) flattened, whitespace normalised."""
     if element is None:
         return ""
+    value: str
     if len(element) == 0:
         value = element.text
-        return _SPACE.sub(" ", value).strip() if value else ""
-    return _SPACE.sub(" ", "".join(element.itertext())).strip()
+        if not value:
+            return ""
+    else:
+        value = "".join(element.itertext())
+    # Most text is already clean; checking is much cheaper than splitting and re-joining.
+    if "\n" in value or "  " in value or "\t" in value or "\r" in value:
+        return " ".join(value.split())
+    return value.strip()
+
+
+# lxml's find()/findtext() go through a Python path engine; walking children directly is several
+# times faster, which matters on a 30,000-record baseline file.
+def _child(element: Any, tag: str) -> Any:
+    if element is None:
+        return None
+    for child in element.iterchildren(tag):
+        return child
+    return None
+
+
+def _child_text(element: Any, tag: str) -> str:
+    child = _child(element, tag)
+    if child is None:
+        return ""
+    value = child.text
+    return value.strip() if value else ""
+
+
+def _tags(element: Any) -> dict[str, Any]:
+    """The children of an element by tag (the first of each)."""
+    found: dict[str, Any] = {}
+    if element is not None:
+        for child in element:
+            found.setdefault(child.tag, child)
+    return found
+
+
+def _stripped(element: Any) -> str:
+    if element is None:
+        return ""
+    value = element.text
+    return value.strip() if value else ""
+
+
+_MESH = etree.XPath("MeshHeadingList/MeshHeading/DescriptorName/text()", smart_strings=False)
 
 
 def _year(pub_date: Any) -> int | None:
     if pub_date is None:
         return None
-    value = pub_date.findtext("Year") or pub_date.findtext("MedlineDate") or ""
+    value = _child_text(pub_date, "Year") or _child_text(pub_date, "MedlineDate")
     match = _YEAR.search(value)
     return int(match.group(1)) if match else None
 
@@ -55,12 +107,17 @@ def _year(pub_date: Any) -> int | None:
 def _date(element: Any) -> date | None:
     if element is None:
         return None
+    year = month = day = None
+    for child in element:
+        tag = child.tag
+        if tag == "Year":
+            year = child.text
+        elif tag == "Month":
+            month = child.text
+        elif tag == "Day":
+            day = child.text
     try:
-        return date(
-            int(element.findtext("Year")),
-            int(element.findtext("Month") or 1),
-            int(element.findtext("Day") or 1),
-        )
+        return date(int(year), int(month or 1), int(day or 1))  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None
 
@@ -69,20 +126,27 @@ def _authors(author_list: Any) -> tuple[Author, ...]:
     if author_list is None:
         return ()
     authors = []
-    for author in author_list.iterfind("Author"):
+    for author in author_list.iterchildren("Author"):
         if author.get("ValidYN") == "N":
             continue
-        collective = author.find("CollectiveName")
-        if collective is not None:
-            authors.append(Author(collective_name=_text(collective)))
-            continue
-        authors.append(
-            Author(
-                last_name=author.findtext("LastName") or "",
-                fore_name=author.findtext("ForeName") or "",
-                initials=author.findtext("Initials") or "",
-            )
-        )
+        # The DTD puts the name first: (LastName, ForeName?, Initials?, Suffix?) | CollectiveName.
+        last = fore = initials = ""
+        for child in author:
+            tag = child.tag
+            if tag == "LastName":
+                last = child.text or ""
+            elif tag == "ForeName":
+                fore = child.text or ""
+            elif tag == "Initials":
+                initials = child.text or ""
+            elif tag == "CollectiveName":
+                authors.append(Author("", "", "", _text(child)))
+                break
+            elif tag != "Suffix":
+                authors.append(Author(last, fore, initials))
+                break
+        else:
+            authors.append(Author(last, fore, initials))
     return tuple(authors)
 
 
@@ -90,18 +154,19 @@ def _abstract(abstract: Any) -> str:
     if abstract is None:
         return ""
     parts = []
-    for section in abstract.iterfind("AbstractText"):
+    for section in abstract.iterchildren("AbstractText"):
         body = _text(section)
         label = section.get("Label")
-        parts.append(f"{label}: {body}" if label and body else body)
-    return "\n\n".join(p for p in parts if p)
+        if body:
+            parts.append(f"{label}: {body}" if label else body)
+    return "\n\n".join(parts)
 
 
 def _article_ids(id_list: Any) -> dict[str, str]:
     ids: dict[str, str] = {}
     if id_list is None:
         return ids
-    for article_id in id_list.iterfind("ArticleId"):
+    for article_id in id_list.iterchildren("ArticleId"):
         kind = article_id.get("IdType")
         value = (article_id.text or "").strip()
         if kind and value and kind not in ids:
@@ -117,34 +182,52 @@ def _pmcid(ids: dict[str, str]) -> str | None:
     return value if value.startswith("PMC") else f"PMC{value}"
 
 
+def _texts(container: Any, tag: str) -> tuple[str, ...]:
+    if container is None:
+        return ()
+    return tuple(text for text in map(_text, container.iterchildren(tag)) if text)
+
+
 def _article(element: Any, position: int) -> ParsedItem:
-    citation = element.find("MedlineCitation")
+    citation = pubmed_data = None
+    for child in element:
+        if child.tag == "MedlineCitation":
+            citation = child
+        elif child.tag == "PubmedData":
+            pubmed_data = child
     if citation is None:
         return RecordError(position, "PubmedArticle without MedlineCitation")
-    pmid = normalise_pmid(citation.findtext("PMID"))
-    article = citation.find("Article")
-    title = _text(article.find("ArticleTitle")) if article is not None else ""
-    if not title and article is not None:
-        title = _text(article.find("VernacularTitle"))
+    parts: dict[str, Any] = {}
+    for child in citation:
+        parts.setdefault(child.tag, child)
+    pmid_element = parts.get("PMID")
+    pmid = normalise_pmid(pmid_element.text if pmid_element is not None else None)
+    article = parts.get("Article")
+    fields: dict[str, Any] = {}
+    doi = None
+    if article is not None:
+        for child in article:
+            tag = child.tag
+            if tag == "ELocationID":
+                if doi is None and child.get("EIdType") == "doi":
+                    doi = normalise_doi(child.text)
+            else:
+                fields.setdefault(tag, child)
+    title = _text(fields.get("ArticleTitle")) or _text(fields.get("VernacularTitle"))
     if pmid is None:
         return RecordError(position, "record has no PMID", title[:80] or None)
     if not title:
         return RecordError(position, "record has no title", pmid)
-    journal = article.find("Journal")
-    issue = journal.find("JournalIssue") if journal is not None else None
-    ids = _article_ids(element.find("PubmedData/ArticleIdList"))
-    doi = None
-    for location in article.iterfind("ELocationID"):
-        if location.get("EIdType") == "doi":
-            doi = normalise_doi(location.text)
-            break
+    journal = _tags(fields.get("Journal"))
+    issue = _tags(journal.get("JournalIssue"))
+    ids = _article_ids(_child(pubmed_data, "ArticleIdList"))
     if doi is None:
         doi = normalise_doi(ids.get("doi"))
-    types = tuple(
-        _text(t) for t in article.iterfind("PublicationTypeList/PublicationType") if t.text
-    )
-    mesh = tuple(_text(d) for d in citation.iterfind("MeshHeadingList/MeshHeading/DescriptorName"))
-    keywords = tuple(_text(k) for k in citation.iterfind("KeywordList/Keyword") if len(k) or k.text)
+    types = _texts(fields.get("PublicationTypeList"), "PublicationType")
+    mesh = tuple(" ".join(term.split()) for term in _MESH(citation))
+    keywords: tuple[str, ...] = ()
+    for keyword_list in citation.iterchildren("KeywordList"):
+        keywords += _texts(keyword_list, "Keyword")
     return ParsedRecord(
         source_format=FORMAT,
         position=position,
@@ -152,22 +235,27 @@ def _article(element: Any, position: int) -> ParsedItem:
         pmid=pmid,
         doi=doi,
         pmcid=_pmcid(ids),
-        journal=(journal.findtext("Title") or journal.findtext("ISOAbbreviation") or "").strip()
-        if journal is not None
-        else "",
-        year=_year(issue.find("PubDate")) if issue is not None else None,
-        volume=(issue.findtext("Volume") or "").strip() if issue is not None else "",
-        issue=(issue.findtext("Issue") or "").strip() if issue is not None else "",
-        pages=(article.findtext("Pagination/MedlinePgn") or "").strip(),
-        authors=_authors(article.find("AuthorList")),
+        journal=_stripped(journal.get("Title")) or _stripped(journal.get("ISOAbbreviation")),
+        year=_year(issue.get("PubDate")),
+        volume=_stripped(issue.get("Volume")),
+        issue=_stripped(issue.get("Issue")),
+        pages=_child_text(fields.get("Pagination"), "MedlinePgn"),
+        authors=_authors(fields.get("AuthorList")),
         publication_types=types,
         mesh_terms=mesh,
         keywords=keywords,
-        abstract=_abstract(article.find("Abstract")),
-        language=article.findtext("Language") or "",
+        abstract=_abstract(fields.get("Abstract")),
+        language=_child_text(article, "Language"),
         retracted=_RETRACTED in types,
-        date_revised=_date(citation.find("DateRevised")),
+        date_revised=_date(parts.get("DateRevised")),
     )
+
+
+def _children(element: Any, tag: str) -> Iterator[Any]:
+    if element is None:
+        return iter(())
+    children: Iterator[Any] = element.iterchildren(tag)
+    return children
 
 
 def _book(element: Any, position: int) -> ParsedItem:
@@ -217,8 +305,70 @@ def _deleted(element: Any, position: int) -> DeletedCitations:
 _HANDLERS = {"PubmedArticle": _article, "PubmedBookArticle": _book, "DeleteCitation": _deleted}
 
 
-def parse(stream: BinaryIO, *, source: str) -> Iterator[ParsedItem]:
-    """Yield one item per PubmedArticle, PubmedBookArticle or DeleteCitation, in file order."""
+def fingerprint(element: Any) -> str:
+    """Digest of a record as the file wrote it, tagged with the parser version.
+
+    Covers MedlineCitation and the article ID list: everything this parser reads. The history
+    dates and reference list of PubmedData are left out (they are large and never imported).
+    """
+    digest = hashlib.blake2b(PARSER_VERSION, digest_size=16)
+    for part in element:
+        if part.tag == "PubmedData":
+            ids = _child(part, "ArticleIdList")
+            if ids is not None:
+                digest.update(etree.tostring(ids, with_tail=False))
+        else:
+            digest.update(etree.tostring(part, with_tail=False))
+    return digest.hexdigest()
+
+
+def _quick_pmid(element: Any) -> str | None:
+    return normalise_pmid(_child_text(_child(element, "MedlineCitation"), "PMID"))
+
+
+def _emit(pending: list[tuple[int, Any]], known: KnownRecords | None) -> Iterator[ParsedItem]:
+    """Turn a chunk of finished record elements into items, skipping those already stored."""
+    prints: dict[int, tuple[str, str]] = {}
+    unchanged: set[tuple[str, str]] = set()
+    if known is not None:
+        for position, element in pending:
+            if element.tag == "PubmedArticle":
+                pmid = _quick_pmid(element)
+                if pmid is not None:
+                    prints[position] = (pmid, fingerprint(element))
+        if prints:
+            unchanged = known(list(prints.values()))
+    for position, element in pending:
+        key = prints.get(position)
+        if key is not None and key in unchanged:
+            yield UnchangedRecord(position, key[0])
+            continue
+        item = _HANDLERS[element.tag](element, position)
+        if key is not None and isinstance(item, ParsedRecord):
+            item = replace(item, fingerprint=key[1])
+        yield item
+
+
+def _release(pending: list[tuple[int, Any]]) -> None:
+    """Free the elements of a processed chunk and everything before them."""
+    for _position, element in pending:
+        element.clear(keep_tail=False)
+    last = pending[-1][1]
+    parent = last.getparent()
+    if parent is not None:
+        while last.getprevious() is not None:
+            del parent[0]
+
+
+def parse(
+    stream: BinaryIO, *, source: str, known: KnownRecords | None = None
+) -> Iterator[ParsedItem]:
+    """Yield one item per PubmedArticle, PubmedBookArticle or DeleteCitation, in file order.
+
+    With `known`, records are handled in chunks: each PubmedArticle is fingerprinted, `known`
+    is asked once per chunk which (PMID, fingerprint) pairs are already stored, and those records
+    are yielded as UnchangedRecord without extracting their fields.
+    """
     context = etree.iterparse(
         stream,
         events=("end",),
@@ -230,21 +380,26 @@ def parse(stream: BinaryIO, *, source: str) -> Iterator[ParsedItem]:
         remove_comments=True,
         remove_pis=True,
     )
+    chunk = _CHUNK if known is not None else 1
     position = 0
+    pending: list[tuple[int, Any]] = []
     try:
         for _event, element in context:
-            parent = element.getparent()
-            if position == 0 and (parent is None or parent.tag not in _ROOTS):
-                raise LiteratureParseError(
-                    source, "not a PubMed XML file (records are not inside PubmedArticleSet)"
-                )
+            if position == 0:
+                parent = element.getparent()
+                if parent is None or parent.tag not in _ROOTS:
+                    raise LiteratureParseError(
+                        source, "not a PubMed XML file (records are not inside PubmedArticleSet)"
+                    )
             position += 1
-            try:
-                yield _HANDLERS[element.tag](element, position)
-            finally:
-                element.clear(keep_tail=False)
-                while element.getprevious() is not None:
-                    del parent[0]
+            pending.append((position, element))
+            if len(pending) >= chunk:
+                yield from _emit(pending, known)
+                _release(pending)
+                pending = []
+        if pending:
+            yield from _emit(pending, known)
+            _release(pending)
         root = context.root
         if root is None or root.tag not in _ROOTS:
             raise LiteratureParseError(source, "not a PubMed XML file (no PubmedArticleSet)")

@@ -1,0 +1,265 @@
+"""Import benchmark: records/s and peak memory on a 30,000-record baseline-style file.
+
+    python bench/ingest.py [--records 30000] [--repeat 3]
+
+Measures, each in its own subprocess (so peak RSS is that measurement's own):
+  (a) floor    - bare lxml iterparse over PubmedArticle end events, clearing each record
+  (b) parser   - EvidencePress's MEDLINE XML parser alone (every field extracted)
+  (c) import   - the full import into an empty SQLite database (production settings)
+  (d) reimport - importing the same file again into that database (all duplicates)
+The median of `--repeat` runs is reported, with ratios to (a) measured in the same run, and
+written to bench/results/ingest.json. Targets come from issue 2: b >= 0.5a, c >= 0.25a,
+d >= 0.5a, peak memory < 300 MB each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench" / "data"
+RESULTS = ROOT / "bench" / "results"
+TARGETS = {"parser": 0.5, "import": 0.25, "reimport": 0.5}
+MEMORY_LIMIT_MB = 300
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def _measure_floor(path: Path) -> int:
+    from lxml import etree
+
+    count = 0
+    for _event, element in etree.iterparse(
+        str(path),
+        events=("end",),
+        tag="PubmedArticle",
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+    ):
+        count += 1
+        element.clear()
+        while element.getprevious() is not None:
+            del element.getparent()[0]
+    return count
+
+
+def _measure_parser(path: Path) -> int:
+    from evidencepress.literature.parsers import parse_path
+    from evidencepress.literature.records import ParsedRecord
+
+    return sum(1 for item in parse_path(path) if isinstance(item, ParsedRecord))
+
+
+def _django_setup(database: Path) -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "evidencepress.settings.production"
+    os.environ["DATABASE_URL"] = f"sqlite:///{database}"
+    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-" + "x" * 50)
+    os.environ.setdefault("ALLOWED_HOSTS", "localhost")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def _measure_import(path: Path) -> tuple[int, dict[str, int]]:
+    from evidencepress.evidence.models import Topic
+    from evidencepress.literature.importer import import_path
+
+    topic = Topic.objects.get(slug="bench")
+    result = import_path(path, topic=topic)
+    counts = {
+        "new": result.new,
+        "updated": result.updated,
+        "duplicates": result.duplicates,
+        "rejected": result.rejected,
+    }
+    return result.new + result.updated + result.duplicates, counts
+
+
+def child(kind: str, path: Path, database: Path | None) -> None:
+    """Run one measurement and print it as JSON (called in a subprocess)."""
+    sys.path.insert(0, str(ROOT))
+    extra: dict[str, Any] = {}
+    if kind in ("import", "reimport"):
+        assert database is not None
+        _django_setup(database)  # Django start-up is not part of the measured time
+    started = time.perf_counter()
+    if kind == "floor":
+        records = _measure_floor(path)
+    elif kind == "parser":
+        records = _measure_parser(path)
+    else:
+        records, extra = _measure_import(path)
+    seconds = time.perf_counter() - started
+    print(
+        json.dumps(
+            {
+                "records": records,
+                "seconds": seconds,
+                "peak_rss_mb": _peak_rss_mb(),
+                **extra,
+            }
+        )
+    )
+
+
+def _run_child(kind: str, path: Path, database: Path | None = None) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--child", kind, "--file", str(path)]
+    if database is not None:
+        command += ["--database", str(database)]
+    done = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _empty_database(directory: Path) -> Path:
+    """Migrate a fresh SQLite database once and add the benchmark topic; copies are reused."""
+    template = directory / "template.sqlite3"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "evidencepress.settings.production",
+        "DATABASE_URL": f"sqlite:///{template}",
+        "DJANGO_SECRET_KEY": "bench-only-" + "x" * 50,
+        "ALLOWED_HOSTS": "localhost",
+    }
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], check=True, env=env, cwd=ROOT)
+    code = (
+        "from evidencepress.evidence.models import Topic; "
+        "Topic.objects.create(name='Benchmark', slug='bench', treatment='t', condition='c')"
+    )
+    subprocess.run([*manage, "shell", "--no-imports", "-c", code], check=True, env=env, cwd=ROOT)
+    # Fold the WAL into the main file so that a copy of the .sqlite3 file is complete.
+    import sqlite3
+
+    with sqlite3.connect(template) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return template
+
+
+def _copy_database(source: Path, target: Path) -> Path:
+    for suffix in ("-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(source, target)
+    return target
+
+
+def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    seconds = statistics.median(r["seconds"] for r in runs)
+    records = runs[0]["records"]
+    summary: dict[str, Any] = {
+        "records": records,
+        "seconds_median": round(seconds, 3),
+        "seconds_all": [round(r["seconds"], 3) for r in runs],
+        "records_per_second": round(records / seconds, 1),
+        "peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs), 1),
+    }
+    for key in ("new", "updated", "duplicates", "rejected"):
+        if key in runs[0]:
+            summary[key] = runs[0][key]
+    return summary
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--records", type=int, default=30_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--child", choices=("floor", "parser", "import", "reimport"))
+    parser.add_argument("--file", type=Path)
+    parser.add_argument("--database", type=Path)
+    parser.add_argument("--out", type=Path, default=RESULTS / "ingest.json")
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.file, args.database)
+        return 0
+
+    sys.path.insert(0, str(ROOT))
+    from bench.generate_medline import write
+
+    path = DATA / f"baseline-{args.records}.xml"
+    if not path.exists():
+        print(f"generating {path} ...", file=sys.stderr)
+        write(path, count=args.records)
+    runs: dict[str, list[dict[str, Any]]] = {
+        k: [] for k in ("floor", "parser", "import", "reimport")
+    }
+    with tempfile.TemporaryDirectory(prefix="ep-bench-") as tmp:
+        directory = Path(tmp)
+        template = _empty_database(directory)
+        for attempt in range(args.repeat):
+            # Interleave the kinds so that drift in machine speed affects them all alike.
+            runs["floor"].append(_run_child("floor", path))
+            runs["parser"].append(_run_child("parser", path))
+            database = _copy_database(template, directory / f"run{attempt}.sqlite3")
+            runs["import"].append(_run_child("import", path, database))
+            runs["reimport"].append(_run_child("reimport", path, database))
+            print(
+                f"run {attempt + 1}/{args.repeat}: "
+                + ", ".join(f"{k} {v[-1]['seconds']:.2f}s" for k, v in runs.items()),
+                file=sys.stderr,
+            )
+    results = {kind: _summary(values) for kind, values in runs.items()}
+    floor_rate = results["floor"]["records_per_second"]
+    checks = {}
+    for kind, target in TARGETS.items():
+        ratio = results[kind]["records_per_second"] / floor_rate
+        results[kind]["ratio_to_floor"] = round(ratio, 3)
+        checks[kind] = {
+            "target_ratio": target,
+            "ratio": round(ratio, 3),
+            "met": ratio >= target,
+        }
+    for kind, values in results.items():
+        checks[f"{kind}_memory"] = {
+            "limit_mb": MEMORY_LIMIT_MB,
+            "peak_rss_mb": values["peak_rss_mb"],
+            "met": values["peak_rss_mb"] < MEMORY_LIMIT_MB,
+        }
+    report = {
+        "benchmark": "ingest",
+        "file": {
+            "name": path.name,
+            "records": args.records,
+            "bytes": path.stat().st_size,
+        },
+        "repeat": args.repeat,
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+        },
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "results": results,
+        "targets": checks,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    for kind, values in results.items():
+        ratio = values.get("ratio_to_floor", 1.0)
+        print(
+            f"{kind:9s} {values['records_per_second']:>10,.0f} records/s  "
+            f"ratio {ratio:5.2f}  peak {values['peak_rss_mb']:6.1f} MB"
+        )
+    missed = [k for k, v in checks.items() if not v["met"]]
+    print("targets: " + ("all met" if not missed else "missed " + ", ".join(missed)))
+    print(f"written to {args.out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,167 @@
+"""Admin forms for the evidence base: lists edited one item per line, identifiers normalised."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from wagtail.admin.forms import WagtailAdminModelForm
+
+from evidencepress.literature.records import normalise_doi, normalise_pmid, normalise_title
+
+# "Smith JA" (Vancouver style): a surname followed by up to four capital initials.
+_VANCOUVER = re.compile(r"^(?P<last>.+?)\s+(?P<initials>[A-Z]{1,4})$")
+
+
+def initials_of(fore_name: str) -> str:
+    """Return the initials of a fore name, e.g. "Jean-Paul Anne" -> "JPA"."""
+    return "".join(part[0].upper() for part in re.split(r"[\s\-.]+", fore_name) if part)
+
+
+def author_to_line(author: dict[str, str]) -> str:
+    """Render one stored author as the line an editor sees: "Last, Fore" or a group name."""
+    if author.get("collective_name"):
+        return author["collective_name"]
+    last = author.get("last_name", "")
+    first = author.get("fore_name") or author.get("initials", "")
+    return f"{last}, {first}" if first else last
+
+
+def author_from_line(line: str) -> dict[str, str]:
+    """Read one typed author: "Last, Fore names", "Last AB" (Vancouver) or a group name."""
+    text = " ".join(line.split())
+    if "," in text:
+        last, _, fore = text.partition(",")
+        fore = fore.strip()
+        return {
+            "last_name": last.strip(),
+            "fore_name": fore,
+            "initials": initials_of(fore),
+            "collective_name": "",
+        }
+    match = _VANCOUVER.match(text)
+    if match:
+        return {
+            "last_name": match["last"],
+            "fore_name": "",
+            "initials": match["initials"],
+            "collective_name": "",
+        }
+    return {"last_name": "", "fore_name": "", "initials": "", "collective_name": text}
+
+
+class LinesField(forms.Field):
+    """A list of strings edited as a textarea, one item per line; blank lines are dropped."""
+
+    widget = forms.Textarea(attrs={"rows": 4})
+
+    def prepare_value(self, value: Any) -> str:
+        if isinstance(value, list | tuple):
+            return "\n".join(str(item) for item in value)
+        return "" if value is None else str(value)
+
+    def to_python(self, value: Any) -> list[str]:
+        if isinstance(value, list | tuple):
+            return [str(item).strip() for item in value if str(item).strip()]
+        return [line.strip() for line in str(value or "").splitlines() if line.strip()]
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return self.to_python(initial) != self.to_python(data)
+
+
+class AuthorsField(LinesField):
+    """Authors in citation order, one per line, stored as the importer's author dicts."""
+
+    def prepare_value(self, value: Any) -> str:
+        if isinstance(value, list | tuple):
+            return "\n".join(
+                author_to_line(item) if isinstance(item, dict) else str(item) for item in value
+            )
+        return super().prepare_value(value)
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return self.prepare_value(initial) != self.prepare_value(self.to_python(data))
+
+
+class PublicationForm(WagtailAdminModelForm):
+    """Publication edit form: normalises PMID and DOI, keeps the title key for dedupe in step."""
+
+    authors = AuthorsField(
+        required=False,
+        help_text='One author per line, in citation order: "Smith, Jane A", "Smith JA", '
+        "or a group name.",
+    )
+    publication_types = LinesField(required=False, help_text="One per line.")
+    mesh_terms = LinesField(label="MeSH terms", required=False, help_text="One per line.")
+    keywords = LinesField(required=False, help_text="One per line.")
+    source_urls = LinesField(
+        label="Source URLs",
+        required=False,
+        help_text="Pages where the curated facts were read, one address per line.",
+    )
+
+    def clean_pmid(self) -> str | None:
+        value = self.cleaned_data.get("pmid")
+        if not value:
+            return None
+        pmid = normalise_pmid(value.removeprefix("PMID:").strip())
+        if pmid is None:
+            raise forms.ValidationError("A PMID is a number, e.g. 31415926.")
+        return pmid
+
+    def clean_doi(self) -> str | None:
+        value = self.cleaned_data.get("doi")
+        if not value:
+            return None
+        doi = normalise_doi(value)
+        if doi is None:
+            raise forms.ValidationError('A DOI looks like "10.1001/jamadermatol.2019.1234".')
+        return doi
+
+    def clean_pmcid(self) -> str | None:
+        value = (self.cleaned_data.get("pmcid") or "").strip().upper()
+        if not value:
+            return None
+        return value if value.startswith("PMC") else f"PMC{value}"
+
+    def clean_authors(self) -> list[dict[str, str]]:
+        # Lines the editor did not touch keep their stored dict, so fore names and initials from
+        # an import survive an unrelated edit of the publication.
+        stored = {
+            author_to_line(a): a for a in (self.instance.authors or []) if isinstance(a, dict)
+        }
+        lines = self.cleaned_data.get("authors") or []
+        return [stored.get(line) or author_from_line(line) for line in lines]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        patients = self.formsets.get("patients")
+        if patients is not None and "is_demo" in cleaned:
+            for form in patients.forms:
+                if not form.is_valid() or form.cleaned_data.get("DELETE"):
+                    continue
+                if form.cleaned_data.get("is_demo") != cleaned["is_demo"]:
+                    form.add_error(
+                        "is_demo",
+                        "A case is demonstration data exactly when its publication is.",
+                    )
+        return cleaned
+
+    def save(self, commit: bool = True) -> Any:
+        self.instance.title_normalized = normalise_title(self.instance.title)[:500]
+        return super().save(commit=commit)
+
+
+def case_field_choices() -> list[tuple[str, str]]:
+    """Choices for SourceSpan.field: every editable fact of a reported case."""
+    from .models import ReportedPatient
+
+    skip = {"id", "publication", "curator_notes", "verified", "is_demo"}
+    return [("", "---------")] + [
+        (field.name, str(field.verbose_name).capitalize())
+        for field in ReportedPatient._meta.get_fields()
+        if getattr(field, "concrete", False)
+        and getattr(field, "editable", False)
+        and field.name not in skip
+    ]
