@@ -164,6 +164,7 @@ class _Known:
     date_revised: date | None
     pending: dict[str, Any] | None = None
     counted_update: bool = False
+    inserted_here: bool = False
 
 
 class _Index:
@@ -463,6 +464,7 @@ class _Importer:
                     values["content_hash"],
                     values["date_revised"],
                     pending=values,
+                    inserted_here=True,
                 )
                 self.index.add(known)
                 inserts.append(known)
@@ -497,7 +499,8 @@ class _Importer:
             if match.pk is None:
                 match.pk = self.lookup_pk(match)
             updates[match.pk] = values
-            if match.counted_update:
+            if match.counted_update or match.inserted_here:
+                # Another copy of a record this import already stored or updated: one publication.
                 self.duplicates += 1
             else:
                 match.counted_update = True

@@ -17,10 +17,13 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 MEDIA_ROOT = Path(tempfile.gettempdir()) / f"evidencepress-test-media-{os.getpid()}"
 
 # A file-backed SQLite test database (not :memory:) so that subprocess tests (kill -9 during an
-# import) and WAL behaviour are real. pytest-django appends the xdist worker id to the name.
-_db = database_from_env(Path(tempfile.gettempdir()) / "evidencepress-test-default.sqlite3")
+# import) and WAL behaviour are real. pytest-django appends the xdist worker id to the name;
+# EVIDENCEPRESS_TEST_DB_TAG keeps two checkouts (or two people) on one machine apart.
+_tag = os.environ.get("EVIDENCEPRESS_TEST_DB_TAG", "")
+_tmp = Path(tempfile.gettempdir())
+_db = database_from_env(_tmp / f"evidencepress-test-default{_tag}.sqlite3")
 if _db["ENGINE"] == "django.db.backends.sqlite3":
-    _db["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / "evidencepress-test.sqlite3")}
+    _db["TEST"] = {"NAME": str(_tmp / f"evidencepress-test{_tag}.sqlite3")}
 DATABASES = {"default": _db}
 NCBI_EUTILS = {
     "BASE_URL": "https://eutils.test.invalid/entrez/eutils/",

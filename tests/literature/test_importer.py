@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -178,3 +179,71 @@ def test_an_exception_midway_leaves_the_database_as_it_was() -> None:
         run(items())
     assert list(Publication.objects.values_list("pmid", "content_hash")) == snapshot
     assert ImportBatch.objects.count() == 1
+
+
+def test_a_pmcid_owned_by_another_publication_is_rejected() -> None:
+    run([record(pmcid="PMC123")])
+    clash = record(pmid="2000001", doi=None, title="Other", pmcid="PMC123")
+    with pytest.raises(ImportRejected, match="PMCID PMC123 already belongs"):
+        run([clash])
+    assert Publication.objects.count() == 1
+
+
+def test_an_undated_copy_never_replaces_a_dated_medline_record() -> None:
+    run([record()])
+    ris_copy = record(
+        source_format="ris", abstract="Shorter RIS abstract.", date_revised=None, authors=()
+    )
+    result = run([ris_copy])
+    assert result.duplicates == 1 and result.updated == 0
+    assert Publication.objects.get().abstract == "A case."
+
+
+def test_two_versions_in_one_file_store_the_newer(topic: Topic) -> None:
+    older = record(abstract="First version.", date_revised=date(2020, 1, 1))
+    newer = record(2, abstract="Second version.", date_revised=date(2020, 6, 1))
+    result = run(
+        [
+            older,
+            *[record(i, pmid=str(5000 + i), doi=None, title=f"T{i}") for i in range(3, 1100)],
+            newer,
+        ],
+        topic,
+    )
+    assert Publication.objects.get(pmid="1000001").abstract == "Second version."
+    assert result.new == 1098 and result.duplicates == 1
+    assert topic.publications.count() == 1098
+
+
+def test_reimporting_a_file_uses_fingerprints_and_updates_changed_records(
+    topic: Topic, tmp_path: Path
+) -> None:
+    from evidencepress.literature.importer import import_path
+
+    def write(abstract: str, revised: str) -> Path:
+        path = tmp_path / "file.xml"
+        path.write_text(
+            '<?xml version="1.0"?><PubmedArticleSet>'
+            + "".join(
+                f"<PubmedArticle><MedlineCitation><PMID>{pmid}</PMID><DateRevised>"
+                f"<Year>{revised if pmid == 7001 else 2020}</Year><Month>1</Month><Day>1</Day>"
+                "</DateRevised><Article>"
+                f"<ArticleTitle>Title {pmid}</ArticleTitle><Abstract><AbstractText>"
+                f"{abstract if pmid == 7001 else 'Same.'}</AbstractText></Abstract></Article>"
+                "</MedlineCitation></PubmedArticle>"
+                for pmid in (7001, 7002, 7003)
+            )
+            + "</PubmedArticleSet>",
+            encoding="utf-8",
+        )
+        return path
+
+    first = import_path(write("Old.", "2020"), topic=topic)
+    assert first.summary_line() == "new 3, updated 0, duplicates 0, rejected 0"
+    assert all(len(p.source_fingerprint) == 32 for p in Publication.objects.all())
+    again = import_path(write("Old.", "2020"), topic=topic)
+    assert again.summary_line() == "new 0, updated 0, duplicates 3, rejected 0"
+    changed = import_path(write("New.", "2021"), topic=topic)
+    assert changed.summary_line() == "new 0, updated 1, duplicates 2, rejected 0"
+    assert Publication.objects.get(pmid="7001").abstract == "New."
+    assert topic.publications.count() == 3
