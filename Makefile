@@ -24,7 +24,7 @@ $(VENV)/.installed: requirements/base.txt requirements/dev.txt
 	touch $@
 
 system-deps:
-	@bash scripts/system-deps.sh
+	@bash scripts/system-deps.sh chromium fonts-dejavu-core
 
 run: $(VENV)/.installed
 	$(MANAGE) migrate --noinput

@@ -53,7 +53,11 @@ def _text(element: Any) -> str:
             return ""
     else:
         value = "".join(element.itertext())
-    # Most text is already clean; checking is much cheaper than splitting and re-joining.
+    return _clean(value)
+
+
+def _clean(value: str) -> str:
+    """Whitespace normalised. Most text is already clean, and checking is cheaper than fixing."""
     if "\n" in value or "  " in value or "\t" in value or "\r" in value:
         return " ".join(value.split())
     return value.strip()
@@ -224,7 +228,7 @@ def _article(element: Any, position: int) -> ParsedItem:
     if doi is None:
         doi = normalise_doi(ids.get("doi"))
     types = _texts(fields.get("PublicationTypeList"), "PublicationType")
-    mesh = tuple(" ".join(term.split()) for term in _MESH(citation))
+    mesh = tuple(map(_clean, _MESH(citation)))
     keywords: tuple[str, ...] = ()
     for keyword_list in citation.iterchildren("KeywordList"):
         keywords += _texts(keyword_list, "Keyword")
@@ -245,7 +249,7 @@ def _article(element: Any, position: int) -> ParsedItem:
         mesh_terms=mesh,
         keywords=keywords,
         abstract=_abstract(fields.get("Abstract")),
-        language=_child_text(article, "Language"),
+        language=_stripped(fields.get("Language")),
         retracted=_RETRACTED in types,
         date_revised=_date(parts.get("DateRevised")),
     )
@@ -380,7 +384,6 @@ def parse(
         remove_comments=True,
         remove_pis=True,
     )
-    chunk = _CHUNK if known is not None else 1
     position = 0
     pending: list[tuple[int, Any]] = []
     try:
@@ -392,8 +395,14 @@ def parse(
                         source, "not a PubMed XML file (records are not inside PubmedArticleSet)"
                     )
             position += 1
+            if known is None:  # one record at a time, freed as soon as it has been read
+                yield _HANDLERS[element.tag](element, position)
+                element.clear(keep_tail=False)
+                while element.getprevious() is not None:
+                    del parent[0]
+                continue
             pending.append((position, element))
-            if len(pending) >= chunk:
+            if len(pending) >= _CHUNK:
                 yield from _emit(pending, known)
                 _release(pending)
                 pending = []
