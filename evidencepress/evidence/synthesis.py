@@ -1,0 +1,277 @@
+"""Numbers about a topic, computed from curated cases the same way every time.
+
+Pure: imports nothing from Django. Selecting the cases is a database query (see `selection.py`);
+everything here runs on plain, frozen data, so the same cases always give the same numbers.
+
+Methods
+- Proportions carry exact Clopper–Pearson 95% intervals (Clopper CJ, Pearson ES. Biometrika
+  1934;26:404-13), computed from the beta distribution: lower = Beta(α/2; k, n−k+1),
+  upper = Beta(1−α/2; k+1, n−k); 0 of n has lower bound 0 and n of n upper bound 1.
+- Distributions give the median, quartiles (linear interpolation between order statistics, as
+  numpy.percentile's default) and range, with the number of patients who reported the value.
+- A field is "missing" for a patient when the report does not give it (None, or "unknown").
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from statistics import median
+from typing import Any
+
+from scipy.stats import beta
+
+RESPONSES = ("complete", "partial", "stable", "progression", "unknown")
+SEVERITIES = ("mild", "moderate", "severe", "life_threatening", "unknown")
+# The fields counted as missing, with the value that means "not reported" for choice fields.
+TRACKED_FIELDS: dict[str, object] = {
+    "age": None,
+    "sex": "unknown",
+    "setting": "unknown",
+    "site": "",
+    "lesion_size_mm": None,
+    "lesion_count": None,
+    "lesion_depth": "unknown",
+    "surgery_candidate": None,
+    "regimen_strength": "",
+    "regimen_frequency_per_week": None,
+    "regimen_duration_weeks": None,
+    "occlusion": None,
+    "response": "unknown",
+    "response_assessment": "unknown",
+    "time_to_response_weeks": None,
+    "follow_up_months": None,
+    "recurrence": None,
+    "treatment_stopped_early": None,
+    "status_at_last_follow_up": "unknown",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AdverseEventData:
+    kind: str
+    severity: str = "unknown"
+    led_to_stop: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseData:
+    """One reported patient, as plain data."""
+
+    publication_id: int
+    label: str
+    is_demo: bool = False
+    age: int | None = None
+    sex: str = "unknown"
+    setting: str = "unknown"
+    site: str = ""
+    lesion_size_mm: int | None = None
+    lesion_count: int | None = None
+    lesion_depth: str = "unknown"
+    surgery_candidate: bool | None = None
+    prior_treatments: tuple[str, ...] = ()
+    concurrent_treatments: tuple[str, ...] = ()
+    regimen_strength: str = ""
+    regimen_frequency_per_week: Decimal | None = None
+    regimen_duration_weeks: Decimal | None = None
+    occlusion: bool | None = None
+    response: str = "unknown"
+    response_assessment: str = "unknown"
+    time_to_response_weeks: Decimal | None = None
+    follow_up_months: Decimal | None = None
+    recurrence: bool | None = None
+    recurrence_months: Decimal | None = None
+    treatment_stopped_early: bool | None = None
+    status_at_last_follow_up: str = "unknown"
+    adverse_events: tuple[AdverseEventData, ...] = ()
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Proportion:
+    count: int
+    total: int
+    proportion: float | None  # None when total is 0
+    ci_low: float | None
+    ci_high: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "total": self.total,
+            "proportion": self.proportion,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Distribution:
+    reported: int  # patients with a value
+    median: float | None
+    q1: float | None
+    q3: float | None
+    minimum: float | None
+    maximum: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "reported": self.reported,
+            "median": self.median,
+            "q1": self.q1,
+            "q3": self.q3,
+            "min": self.minimum,
+            "max": self.maximum,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AdverseEventSummary:
+    kind: str
+    patients: int  # patients with at least one event of this kind
+    events: int
+    by_severity: dict[str, int]
+    led_to_stop: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "patients": self.patients,
+            "events": self.events,
+            "by_severity": dict(self.by_severity),
+            "led_to_stop": self.led_to_stop,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Synthesis:
+    publications: int
+    patients: int
+    demo_patients: int
+    responses: dict[str, Proportion]
+    any_response: Proportion
+    time_to_response_weeks: Distribution
+    follow_up_months: Distribution
+    recurrence_among_responders: Proportion
+    adverse_events: tuple[AdverseEventSummary, ...]
+    patients_with_adverse_events: Proportion
+    missing: dict[str, int]
+    evidence_date: datetime | None
+    filters: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "publications": self.publications,
+            "patients": self.patients,
+            "demo_patients": self.demo_patients,
+            "includes_demonstration_data": self.demo_patients > 0,
+            "responses": {k: v.as_dict() for k, v in self.responses.items()},
+            "any_response": self.any_response.as_dict(),
+            "time_to_response_weeks": self.time_to_response_weeks.as_dict(),
+            "follow_up_months": self.follow_up_months.as_dict(),
+            "recurrence_among_responders": self.recurrence_among_responders.as_dict(),
+            "adverse_events": [a.as_dict() for a in self.adverse_events],
+            "patients_with_adverse_events": self.patients_with_adverse_events.as_dict(),
+            "missing": dict(self.missing),
+            "evidence_date": self.evidence_date.isoformat() if self.evidence_date else None,
+            "filters": dict(self.filters),
+        }
+
+
+def clopper_pearson(count: int, total: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Exact (Clopper–Pearson) interval for a binomial proportion count/total."""
+    if total <= 0:
+        raise ValueError("an interval needs at least one patient")
+    if not 0 <= count <= total:
+        raise ValueError(f"count {count} is outside 0..{total}")
+    alpha = 1 - confidence
+    low = 0.0 if count == 0 else float(beta.ppf(alpha / 2, count, total - count + 1))
+    high = 1.0 if count == total else float(beta.ppf(1 - alpha / 2, count + 1, total - count))
+    return low, high
+
+
+def proportion(count: int, total: int) -> Proportion:
+    if total == 0:
+        return Proportion(count, total, None, None, None)
+    low, high = clopper_pearson(count, total)
+    return Proportion(count, total, count / total, low, high)
+
+
+def _quantile(ordered: Sequence[float], q: float) -> float:
+    position = (len(ordered) - 1) * q
+    below = int(position)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
+
+
+def distribution(values: Iterable[Decimal | float | int | None]) -> Distribution:
+    present = sorted(float(v) for v in values if v is not None)
+    if not present:
+        return Distribution(0, None, None, None, None, None)
+    return Distribution(
+        reported=len(present),
+        median=float(median(present)),
+        q1=_quantile(present, 0.25),
+        q3=_quantile(present, 0.75),
+        minimum=present[0],
+        maximum=present[-1],
+    )
+
+
+def missing_counts(cases: Sequence[CaseData]) -> dict[str, int]:
+    """For every tracked field, the number of patients whose report does not give it."""
+    return {
+        name: sum(1 for case in cases if getattr(case, name) == absent)
+        for name, absent in TRACKED_FIELDS.items()
+    }
+
+
+def synthesise(cases: Sequence[CaseData], *, filters: dict[str, Any] | None = None) -> Synthesis:
+    """Summarise a set of cases (already selected for a topic and filters)."""
+    total = len(cases)
+    counts = Counter(case.response for case in cases)
+    responses = {name: proportion(counts.get(name, 0), total) for name in RESPONSES}
+    responders = [case for case in cases if case.response in ("complete", "partial")]
+    responders_with_recurrence_known = [c for c in responders if c.recurrence is not None]
+
+    kinds: dict[str, list[tuple[CaseData, AdverseEventData]]] = {}
+    for case in cases:
+        for event in case.adverse_events:
+            kinds.setdefault(event.kind.strip().lower(), []).append((case, event))
+    adverse = tuple(
+        AdverseEventSummary(
+            kind=kind,
+            patients=len({id(case) for case, _ in events}),
+            events=len(events),
+            by_severity={
+                severity: sum(1 for _, e in events if e.severity == severity)
+                for severity in SEVERITIES
+            },
+            led_to_stop=sum(1 for _, e in events if e.led_to_stop),
+        )
+        for kind, events in sorted(kinds.items(), key=lambda item: (-len(item[1]), item[0]))
+    )
+    dates = [case.updated_at for case in cases if case.updated_at is not None]
+    return Synthesis(
+        publications=len({case.publication_id for case in cases}),
+        patients=total,
+        demo_patients=sum(1 for case in cases if case.is_demo),
+        responses=responses,
+        any_response=proportion(len(responders), total),
+        time_to_response_weeks=distribution(c.time_to_response_weeks for c in responders),
+        follow_up_months=distribution(c.follow_up_months for c in cases),
+        recurrence_among_responders=proportion(
+            sum(1 for c in responders_with_recurrence_known if c.recurrence),
+            len(responders_with_recurrence_known),
+        ),
+        adverse_events=adverse,
+        patients_with_adverse_events=proportion(
+            sum(1 for case in cases if case.adverse_events), total
+        ),
+        missing=missing_counts(cases),
+        evidence_date=max(dates) if dates else None,
+        filters=dict(filters or {}),
+    )
