@@ -112,3 +112,40 @@ def test_text_output_reads_as_plain_sentences(topic: Topic) -> None:
 def test_an_unknown_topic_is_an_error() -> None:
     with pytest.raises(CommandError, match="No topic"):
         run("--topic", "missing")
+
+
+def export(*args: str) -> str:
+    out = io.StringIO()
+    call_command("export_cases", *args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def test_csv_export_has_one_row_per_case_with_ids_and_the_demo_flag(topic: Topic) -> None:
+    import csv
+
+    text = export("--topic", "ia", "--format", "csv")
+    assert text.startswith("# Rows with demonstration_data=true are invented")
+    rows = list(csv.DictReader(text.splitlines()[1:]))
+    assert len(rows) == 4
+    real = [r for r in rows if r["demonstration_data"] == "false"]
+    assert {r["pmid"] for r in real} == {"1"}
+    demo = [r for r in rows if r["demonstration_data"] == "true"]
+    assert demo[0]["pmid"] == "" and demo[0]["concurrent_treatments"] == "timolol"
+    assert real[0]["adverse_events"] == "Local skin reaction (mild)"
+    assert real[0]["surgery_candidate"] == ""  # not reported stays empty
+
+
+def test_json_export_without_demo_cases(topic: Topic) -> None:
+    data = json.loads(export("--topic", "ia", "--format", "json", "--no-demo"))
+    assert len(data["cases"]) == 3 and "warning" not in data
+    assert data["cases"][0]["follow_up_months"] == 12
+
+
+def test_every_exported_column_is_documented() -> None:
+    from pathlib import Path
+
+    from evidencepress.evidence.export import COLUMNS
+
+    dictionary = (Path(__file__).resolve().parents[2] / "docs" / "data-dictionary.md").read_text()
+    for name, _ in COLUMNS:
+        assert f"| `{name}` |" in dictionary

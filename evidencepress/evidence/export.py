@@ -1,0 +1,96 @@
+"""One row per reported patient, with documented columns (docs/data-dictionary.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from .models import ReportedPatient, Topic
+
+# (column, description). The order is the CSV column order; docs/data-dictionary.md lists these.
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("case_id", "EvidencePress id of the case"),
+    ("label", "How the report names the case"),
+    ("demonstration_data", "true for invented, illustrative cases (not medical evidence)"),
+    ("publication_title", "Title of the publication reporting the case"),
+    ("publication_year", "Year of publication"),
+    ("pmid", "PubMed id of the publication (empty for demonstration data)"),
+    ("doi", "DOI of the publication"),
+    ("age", "Age in years"),
+    ("sex", "female, male, other, unknown"),
+    ("setting", "scalp_face, radiation, lymphoedema, other, unknown"),
+    ("site", "Body site as reported"),
+    ("lesion_size_mm", "Largest lesion diameter in millimetres"),
+    ("lesion_count", "Number of lesions"),
+    ("lesion_depth", "superficial, nodular, deep, widespread, unknown"),
+    ("surgery_candidate", "true, false or empty (not reported)"),
+    ("prior_treatments", "Treatment slugs separated by ';'"),
+    ("concurrent_treatments", "Treatment slugs separated by ';'"),
+    ("regimen_strength", "As reported, e.g. '5% cream'"),
+    ("regimen_frequency_per_week", "Applications per week"),
+    ("regimen_duration_weeks", "Treatment duration in weeks"),
+    ("occlusion", "true, false or empty"),
+    ("response", "complete, partial, stable, progression, unknown"),
+    ("response_assessment", "clinical, histological, clinical_histological, imaging, unknown"),
+    ("time_to_response_weeks", "Weeks from start of treatment to response"),
+    ("follow_up_months", "Months of follow-up"),
+    ("recurrence", "true, false or empty"),
+    ("recurrence_months", "Months to recurrence"),
+    ("treatment_stopped_early", "true, false or empty"),
+    ("status_at_last_follow_up", "ned, awd, dod, doc, unknown"),
+    ("adverse_events", "kind (severity) entries separated by ';'"),
+    ("verified", "A second curator checked every fact against the source"),
+)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value) if value != value.to_integral_value() else int(value)
+    return value
+
+
+def case_rows(topic: Topic, *, include_demo: bool = True) -> Iterator[dict[str, Any]]:
+    patients = (
+        ReportedPatient.objects.for_topic(topic)
+        .select_related("publication")
+        .prefetch_related("prior_treatments", "concurrent_treatments", "adverse_events")
+        .order_by("publication__year", "publication_id", "label", "pk")
+    )
+    if not include_demo:
+        patients = patients.real()
+    for p in patients:
+        pub = p.publication
+        yield {
+            "case_id": p.pk,
+            "label": p.label,
+            "demonstration_data": p.is_demo,
+            "publication_title": pub.title,
+            "publication_year": pub.year,
+            "pmid": pub.pmid or "",
+            "doi": pub.doi or "",
+            "age": p.age,
+            "sex": p.sex,
+            "setting": p.setting,
+            "site": p.site,
+            "lesion_size_mm": p.lesion_size_mm,
+            "lesion_count": p.lesion_count,
+            "lesion_depth": p.lesion_depth,
+            "surgery_candidate": p.surgery_candidate,
+            "prior_treatments": ";".join(t.slug for t in p.prior_treatments.all()),
+            "concurrent_treatments": ";".join(t.slug for t in p.concurrent_treatments.all()),
+            "regimen_strength": p.regimen_strength,
+            "regimen_frequency_per_week": _plain(p.regimen_frequency_per_week),
+            "regimen_duration_weeks": _plain(p.regimen_duration_weeks),
+            "occlusion": p.occlusion,
+            "response": p.response,
+            "response_assessment": p.response_assessment,
+            "time_to_response_weeks": _plain(p.time_to_response_weeks),
+            "follow_up_months": _plain(p.follow_up_months),
+            "recurrence": p.recurrence,
+            "recurrence_months": _plain(p.recurrence_months),
+            "treatment_stopped_early": p.treatment_stopped_early,
+            "status_at_last_follow_up": p.status_at_last_follow_up,
+            "adverse_events": ";".join(f"{e.kind} ({e.severity})" for e in p.adverse_events.all()),
+            "verified": p.verified,
+        }
