@@ -23,6 +23,7 @@ class HomePage(Page):
         context = super().get_context(request, *args, **kwargs)
         context["topics"] = Topic.objects.annotate(
             publication_count=models.Count("publications", distinct=True),
+            case_source_count=models.Count("patients__publication", distinct=True),
             patient_count=models.Count("patients", distinct=True),
             demo_patient_count=models.Count(
                 "patients", filter=models.Q(patients__is_demo=True), distinct=True
