@@ -254,6 +254,10 @@ class ReportedPatient(TimeStampedModel, ClusterableModel):
     status_at_last_follow_up = models.CharField(
         max_length=10, choices=Status.choices, default=Status.UNKNOWN
     )
+    biomarkers = models.TextField(
+        blank=True,
+        help_text="Biomarkers measured (e.g. immunohistochemistry before and after), as reported.",
+    )
     curator_notes = models.TextField(blank=True)
     verified = models.BooleanField(
         default=False, help_text="A second curator checked every fact against the source."
@@ -412,3 +416,32 @@ class Appraisal(TimeStampedModel):
     @property
     def yes_count(self) -> int:
         return sum(1 for value in self.answers().values() if value == self.Answer.YES)
+
+
+class ResearchQuestion(models.Model):
+    """An open question an editor adds to a topic, beyond the built-in research gaps.
+
+    With a measure, the number of cases that inform it is computed from the case table.
+    """
+
+    class Measure(models.TextChoices):
+        NONE = "", "Not computed from the cases"
+        DOSE_FREQUENCY = "dose_frequency", "Dose and frequency reported"
+        DURATION = "duration", "Treatment duration reported"
+        OCCLUSION = "occlusion", "Occlusion reported"
+        BIOPSY = "biopsy", "Response confirmed by biopsy"
+        COMBINATION = "combination", "Given with radiation or chemotherapy"
+        BIOMARKERS = "biomarkers", "Biomarkers reported"
+        LONG_TERM = "long_term", "Follow-up beyond 12 months"
+
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="research_questions")
+    question = models.CharField(max_length=300)
+    measure = models.CharField(max_length=30, choices=Measure.choices, blank=True)
+    note = models.TextField(blank=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["topic", "sort_order", "pk"]
+
+    def __str__(self) -> str:
+        return self.question

@@ -9,7 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .models import ReportedPatient, Topic
+from .certainty import (
+    AppraisalData,
+    AppraisalSummary,
+    Certainty,
+    Gap,
+    assess_certainty,
+    research_gaps,
+    summarise_appraisals,
+)
+from .models import Appraisal, ReportedPatient, ResearchQuestion, Topic
 from .synthesis import AdverseEventData, CaseData, Synthesis, synthesise
 
 
@@ -81,9 +90,44 @@ def to_case_data(patient: ReportedPatient) -> CaseData:
             for e in patient.adverse_events.all()
         ),
         updated_at=patient.updated_at,
+        concurrent_categories=tuple(t.category for t in patient.concurrent_treatments.all()),
+        biomarkers=patient.biomarkers,
     )
 
 
 def summarise_topic(topic: Topic, filters: CaseFilters | None = None) -> Synthesis:
     filters = filters or CaseFilters()
     return synthesise(select_cases(topic, filters), filters=filters.as_dict())
+
+
+@dataclass(frozen=True, slots=True)
+class TopicReport:
+    """Everything computed about a topic's cases: numbers, appraisal, certainty, gaps."""
+
+    topic: Topic
+    cases: tuple[CaseData, ...]
+    synthesis: Synthesis
+    appraisal: AppraisalSummary
+    certainty: Certainty
+    gaps: tuple[Gap, ...]
+
+
+def topic_report(topic: Topic, filters: CaseFilters | None = None) -> TopicReport:
+    filters = filters or CaseFilters()
+    cases = select_cases(topic, filters)
+    synthesis = synthesise(cases, filters=filters.as_dict())
+    publication_ids = {case.publication_id for case in cases}
+    appraisals = [
+        AppraisalData(a.publication_id, a.answers())
+        for a in Appraisal.objects.filter(publication_id__in=publication_ids)
+    ]
+    appraisal = summarise_appraisals(appraisals, publication_ids)
+    extra = [(q.question, q.measure) for q in ResearchQuestion.objects.filter(topic=topic)]
+    return TopicReport(
+        topic=topic,
+        cases=tuple(cases),
+        synthesis=synthesis,
+        appraisal=appraisal,
+        certainty=assess_certainty(synthesis, appraisal, cases),
+        gaps=research_gaps(cases, extra),
+    )

@@ -88,6 +88,8 @@ class CaseData:
     status_at_last_follow_up: str = "unknown"
     adverse_events: tuple[AdverseEventData, ...] = ()
     updated_at: datetime | None = None
+    concurrent_categories: tuple[str, ...] = ()  # Treatment.Category of concurrent treatments
+    biomarkers: str = ""
 
 
 @dataclass(frozen=True, slots=True)

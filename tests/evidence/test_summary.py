@@ -149,3 +149,18 @@ def test_every_exported_column_is_documented() -> None:
     dictionary = (Path(__file__).resolve().parents[2] / "docs" / "data-dictionary.md").read_text()
     for name, _ in COLUMNS:
         assert f"| `{name}` |" in dictionary
+
+
+def test_topic_report_brings_appraisal_certainty_and_gaps_together(topic: Topic) -> None:
+    from evidencepress.evidence.models import Appraisal, ResearchQuestion
+    from evidencepress.evidence.selection import topic_report
+
+    Appraisal.objects.create(publication=Publication.objects.get(pmid="1"), demographics="yes")
+    ResearchQuestion.objects.create(topic=topic, question="Sun protection?", measure="long_term")
+    report = topic_report(topic)
+    assert report.synthesis.patients == 4
+    assert (report.appraisal.publications, report.appraisal.appraised) == (2, 1)
+    assert report.certainty.level == "very low"
+    assert report.gaps[-1].question == "Sun protection?"
+    # Three cases were followed for exactly 12 months: none beyond.
+    assert report.gaps[-1].detail == "follow-up beyond 12 months in 0 of 4 cases"
