@@ -5,8 +5,16 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 urlpatterns = [
+    # Staff second factor (TOTP); before Wagtail's admin so its catch-all doesn't take it.
+    path("admin/otp/", include("evidencepress.core.urls")),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    # Tailored summaries: the public request form and the reader's withdrawal link.
+    path("summaries/", include("evidencepress.summaries.urls")),
+    # Read-only JSON API for published topics (docs/api.md).
+    path("api/v1/", include("evidencepress.evidence.api")),
+    # Feeds, sitemap.xml, robots.txt, search, public publication entries.
+    path("", include("evidencepress.articles.public_urls")),
 ]
 
 if settings.DEBUG:

@@ -1,16 +1,116 @@
-"""Public pages. The home page lists topics with their curated cases (articles arrive later)."""
+"""Public pages: home, topics, articles and the monthly archive, with clinical review fields.
+
+Numbers on these pages are never typed: blocks that show them read `evidence_report`, computed
+once per page render from the topic's curated cases (`evidence.selection.topic_report`).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import calendar
+import datetime
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.http import HttpRequest
-from wagtail.admin.panels import FieldPanel
-from wagtail.fields import RichTextField
-from wagtail.models import Page
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.functional import cached_property
+from django.utils.html import strip_tags
+from modelcluster.fields import ParentalKey
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Orderable, Page
+from wagtail.search import index
+from wagtail.snippets.models import register_snippet
 
-from evidencepress.evidence.models import Topic
+from evidencepress.evidence.models import Publication, Topic
+
+from . import blocks
+from .forms import ArticlePageForm
+from .panels import ReadingLevelPanel
+from .readability import ReadingLevel, reading_level
+from .references import FormattedReference, ReferenceData, format_ama
+
+if TYPE_CHECKING:
+    from evidencepress.evidence.selection import TopicReport
+
+
+@register_snippet
+class ClinicalReviewer(models.Model):
+    """A person with clinical credentials who reviews pages before they are published."""
+
+    name = models.CharField(max_length=120)
+    credentials = models.CharField(max_length=160, help_text='e.g. "MD, dermatologist".')
+    bio = models.TextField("profile", blank=True, help_text="A short public profile.")
+
+    panels = [FieldPanel("name"), FieldPanel("credentials"), FieldPanel("bio")]
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "credentials"], name="reviewer_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.credentials}"
+
+
+class ReviewFields(models.Model):
+    """Who checked a page clinically, when, and when it is due again."""
+
+    reviewed_by = models.ForeignKey(
+        ClinicalReviewer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The clinician who last checked this page.",
+    )
+    last_reviewed = models.DateField(null=True, blank=True)
+    next_review_due = models.DateField(null=True, blank=True)
+
+    review_panels = [
+        MultiFieldPanel(
+            [FieldPanel("reviewed_by"), FieldPanel("last_reviewed"), FieldPanel("next_review_due")],
+            heading="Clinical review",
+        )
+    ]
+
+    class Meta:
+        abstract = True
+
+    def clean(self) -> None:
+        super().clean()
+        if (
+            self.last_reviewed
+            and self.next_review_due
+            and self.next_review_due <= self.last_reviewed
+        ):
+            raise ValidationError(
+                {"next_review_due": "The next review must come after the last review."}
+            )
+
+    @property
+    def review_overdue(self) -> bool:
+        return bool(self.next_review_due and self.next_review_due < datetime.date.today())
+
+
+class EvidencePageMixin:
+    """Shared by pages that show a topic's live evidence."""
+
+    topic_id: int | None
+    topic: Topic | None
+
+    @cached_property
+    def evidence_report(self) -> TopicReport | None:
+        """The topic's computed report, once per page instance (i.e. once per render)."""
+        if self.topic_id is None:
+            return None
+        from evidencepress.evidence.selection import topic_report
+
+        assert self.topic is not None
+        return topic_report(self.topic)
 
 
 class HomePage(Page):
@@ -21,7 +121,7 @@ class HomePage(Page):
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
-        context["topics"] = Topic.objects.annotate(
+        topics = Topic.objects.annotate(
             publication_count=models.Count("publications", distinct=True),
             case_source_count=models.Count("patients__publication", distinct=True),
             patient_count=models.Count("patients", distinct=True),
@@ -29,4 +129,356 @@ class HomePage(Page):
                 "patients", filter=models.Q(patients__is_demo=True), distinct=True
             ),
         )
+        pages = {page.topic_id: page for page in TopicPage.objects.live().public()}
+        context["topics"] = [(topic, pages.get(topic.pk)) for topic in topics]
+        context["latest_articles"] = (
+            ArticlePage.objects.live().public().order_by("-date", "-pk")[:5]
+        )
+        context["archive"] = ArchiveIndexPage.objects.live().public().first()
         return context
+
+
+class TopicPage(EvidencePageMixin, ReviewFields, Page):
+    """A treatment × condition: overview, the live evidence summary, and the articles on it."""
+
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="topic_pages")
+    introduction = RichTextField(blank=True, help_text="A plain-language overview.")
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("topic"),
+        FieldPanel("introduction"),
+        *ReviewFields.review_panels,
+    ]
+    search_fields = [*Page.search_fields, index.SearchField("introduction")]
+    parent_page_types = ["articles.HomePage"]
+    subpage_types = ["articles.ArticlePage"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def articles(self) -> models.QuerySet[ArticlePage]:
+        return ArticlePage.objects.live().public().child_of(self).order_by("-date", "-pk")
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context(request, *args, **kwargs)
+        context["articles"] = self.articles()
+        context["report"] = self.evidence_report
+        return context
+
+
+class ArticlePage(EvidencePageMixin, ReviewFields, Page):
+    """An evidence-backed article. Its blocks cite publications; numbers come from the synthesis."""
+
+    topic = models.ForeignKey(
+        Topic, null=True, blank=True, on_delete=models.PROTECT, related_name="article_pages"
+    )
+    summary = models.TextField(
+        help_text="A plain-language standfirst, shown in the archive, feeds and search results."
+    )
+    date = models.DateField("publication date", default=datetime.date.today)
+    updated = models.DateField(
+        "substantially updated on",
+        null=True,
+        blank=True,
+        help_text="Set only for a substantial update: the article then appears in that month.",
+    )
+    body = StreamField(blocks.ArticleStreamBlock(), blank=True)
+
+    base_form_class = ArticlePageForm
+    content_panels = [
+        *Page.content_panels,
+        ReadingLevelPanel(heading="Reading level"),
+        FieldPanel("topic"),
+        FieldPanel("summary"),
+        MultiFieldPanel([FieldPanel("date"), FieldPanel("updated")], heading="Dates"),
+        FieldPanel("body"),
+        *ReviewFields.review_panels,
+    ]
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("summary"),
+        index.SearchField("body"),
+        index.FilterField("date"),
+    ]
+    parent_page_types = ["articles.TopicPage"]
+    subpage_types: list[str] = []
+
+    class Meta:
+        verbose_name = "article"
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        super().clean()
+        if self.updated and self.date and self.updated < self.date:
+            raise ValidationError({"updated": "An update cannot come before publication."})
+
+    # --- sections -----------------------------------------------------------------------------
+
+    def missing_required_sections(self) -> list[str]:
+        """Labels of the required sections the body lacks (needed before review)."""
+        return blocks.missing_required_sections(self.body)
+
+    # --- citations and references --------------------------------------------------------------
+
+    def _raw_body(self) -> list[Any]:
+        """The body as stored (JSON-like dicts), read without converting any block."""
+        return list(self.body.raw_data)
+
+    def _cited_ids(self) -> Iterator[int]:
+        """Cited publication ids in reading order, from the stored body (no query): a block
+        showing the topic's cases cites the case sources, in id order."""
+        report = self.evidence_report
+        case_publications = sorted({case.publication_id for case in report.cases}) if report else []
+        stream_block = self.body.stream_block
+        for raw in self._raw_body():
+            if not isinstance(raw, dict):
+                continue
+            block_type = raw.get("type")
+            child = stream_block.child_blocks.get(block_type)
+            if child is None:
+                continue
+            if block_type in blocks.CASE_BLOCKS:
+                yield from case_publications
+            yield from blocks.raw_publication_ids(child, raw.get("value"))
+
+    @cached_property
+    def _publications_by_id(self) -> dict[int, Publication]:
+        """Every publication the page shows (citations, image sources, case sources), read in
+        one query per render; `ArchiveIndexPage` fills it for many articles at once."""
+        return Publication.objects.in_bulk(set(self._cited_ids()))
+
+    @cached_property
+    def _reviewers_by_id(self) -> dict[int, ClinicalReviewer]:
+        """The clinicians named in clinician steps, in one query (none when there are none)."""
+        return ClinicalReviewer.objects.in_bulk(self._reviewer_ids())
+
+    def _reviewer_ids(self) -> set[int]:
+        return {
+            pk
+            for chooser, pk in blocks.raw_chosen_ids(self.body.stream_block, self._raw_body())
+            if getattr(chooser, "model_class", None) is ClinicalReviewer
+        }
+
+    @cached_property
+    def _cited(self) -> list[Publication]:
+        order: list[int] = []
+        seen: set[int] = set()
+        for pk in self._cited_ids():
+            if pk not in seen:
+                seen.add(pk)
+                order.append(pk)
+        found = self._publications_by_id
+        missing = [pk for pk in order if pk not in found]
+        if missing:  # only if the body changed after the prefetch
+            found = {**found, **Publication.objects.in_bulk(missing)}
+        return [found[pk] for pk in order if pk in found]
+
+    def cited_publications(self) -> list[Publication]:
+        """Publications the body cites, in order of first citation."""
+        return list(self._cited)
+
+    @cached_property
+    def citation_numbers(self) -> dict[int, int]:
+        """Publication id -> reference number."""
+        return {pub.pk: number for number, pub in enumerate(self._cited, start=1)}
+
+    @cached_property
+    def _references(self) -> list[FormattedReference]:
+        return [format_ama(reference_data(pub), number=n) for n, pub in enumerate(self._cited, 1)]
+
+    def references(self) -> list[FormattedReference]:
+        """The numbered AMA reference list, with PubMed/DOI links and demo labels."""
+        return list(self._references)
+
+    def clinician_tips(self) -> list[Any]:
+        """The clinician application steps blocks' values, for the archive."""
+        with blocks.publications_prefetched(self._publications_by_id, self._reviewers_by_id):
+            return [b.value for b in self.body.blocks_by_name("clinician_steps")]
+
+    # --- text ---------------------------------------------------------------------------------
+
+    def plain_text(self) -> str:
+        """The text editors wrote (title, summary, blocks), one sentence per item."""
+        parts = [_sentence(self.title), _sentence(self.summary)]
+        for block in self.body:
+            parts.extend(_sentence(t) for t in blocks.block_text(block.block, block.value))
+        return "\n".join(p for p in parts if p)
+
+    def reading_level(self) -> ReadingLevel:
+        """Flesch–Kincaid grade and SMOG of plain_text() (textstat)."""
+        return reading_level(self.plain_text())
+
+    def archive_month(self) -> tuple[int, int]:
+        """(year, month) of the latest of publication and substantial update."""
+        day = self.updated or self.date
+        return day.year, day.month
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context(request, *args, **kwargs)
+        context["report"] = self.evidence_report
+        context["archive"] = ArchiveIndexPage.objects.live().public().first()
+        return context
+
+
+def prefetch_articles(articles: list[ArticlePage]) -> None:
+    """Read what a list of articles shows in a fixed number of queries, however many blocks
+    and citations they have: one `topic_report` per topic, shared by its articles, one query
+    for every publication they cite and one for the clinicians their clinician steps name."""
+    reports: dict[int | None, Any] = {}
+    for article in articles:
+        if article.topic_id in reports:
+            article.__dict__["evidence_report"] = reports[article.topic_id]
+        else:
+            reports[article.topic_id] = article.evidence_report
+    wanted: set[int] = set()
+    reviewer_ids: set[int] = set()
+    for article in articles:
+        wanted.update(article._cited_ids())
+        reviewer_ids.update(article._reviewer_ids())
+    found = Publication.objects.in_bulk(wanted)  # in_bulk of nothing makes no query
+    reviewers = ClinicalReviewer.objects.in_bulk(reviewer_ids)
+    for article in articles:
+        article.__dict__["_publications_by_id"] = found
+        article.__dict__["_reviewers_by_id"] = reviewers
+
+
+def reference_data(publication: Publication) -> ReferenceData:
+    """A Publication as the plain data the AMA formatter takes."""
+    return ReferenceData(
+        authors=tuple(publication.authors or ()),
+        title=publication.title,
+        journal=publication.journal,
+        year=publication.year,
+        volume=publication.volume,
+        issue=publication.issue,
+        pages=publication.pages,
+        doi=publication.doi or "",
+        pmid=publication.pmid or "",
+        is_demo=publication.is_demo,
+        key=str(publication.pk),
+    )
+
+
+def _sentence(text: str) -> str:
+    text = " ".join(strip_tags(text).split())
+    if text and text[-1] not in ".!?:":
+        text += "."
+    return text
+
+
+class ArchiveMonth(Orderable):
+    """The editable introduction of one archive month."""
+
+    page = ParentalKey("articles.ArchiveIndexPage", on_delete=models.CASCADE, related_name="months")
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField(
+        choices=[(m, calendar.month_name[m]) for m in range(1, 13)]
+    )
+    title = models.CharField(
+        max_length=200, blank=True, help_text='e.g. "September 2024 — What We Published".'
+    )
+    intro = RichTextField("introduction", blank=True)
+
+    panels = [FieldPanel("year"), FieldPanel("month"), FieldPanel("title"), FieldPanel("intro")]
+
+    class Meta(Orderable.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["page", "year", "month"], name="archive_month_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.display_title
+
+    @property
+    def display_title(self) -> str:
+        return self.title or default_month_title(self.year, self.month)
+
+
+def default_month_title(year: int, month: int) -> str:
+    return f"{calendar.month_name[month]} {year} — What We Published"
+
+
+def _in_month(year: int, month: int) -> models.Q:
+    return models.Q(date__year=year, date__month=month) | models.Q(
+        updated__year=year, updated__month=month
+    )
+
+
+class ArchiveIndexPage(RoutablePageMixin, Page):
+    """Every article by month: /archive/, /archive/YYYY/, /archive/YYYY/MM/."""
+
+    intro = RichTextField(blank=True)
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("intro"),
+        InlinePanel("months", heading="Month introductions", label="Month"),
+    ]
+    parent_page_types = ["articles.HomePage"]
+    subpage_types: list[str] = []
+    max_count = 1
+
+    def articles(self) -> models.QuerySet[ArticlePage]:
+        """The one queryset every route reads: live, public articles by date."""
+        return (
+            ArticlePage.objects.live()
+            .public()
+            .select_related("reviewed_by", "topic")
+            .order_by("date", "pk")
+        )
+
+    def month_list(self, year: int | None = None) -> list[datetime.date]:
+        """First days of the months with an article published or updated, newest first."""
+        qs = self.articles()
+        if year is not None:
+            qs = qs.filter(models.Q(date__year=year) | models.Q(updated__year=year))
+        months = {d.replace(day=1) for d in qs.dates("date", "month")}
+        months |= {
+            d.replace(day=1) for d in qs.filter(updated__isnull=False).dates("updated", "month")
+        }
+        if year is not None:
+            months = {m for m in months if m.year == year}
+        return sorted(months, reverse=True)
+
+    def month_intro(self, year: int, month: int) -> ArchiveMonth | None:
+        return self.months.filter(year=year, month=month).first()
+
+    @path("")
+    def index_route(self, request: HttpRequest) -> HttpResponse:
+        return self.render(request, context_overrides={"months": self.month_list()})
+
+    @path("<int:year>/")
+    def year_route(self, request: HttpRequest, year: int) -> HttpResponse:
+        months = self.month_list(year)
+        if not months:
+            raise Http404("Nothing was published that year.")
+        return self.render(
+            request,
+            context_overrides={"year": year, "months": months},
+            template="articles/archive_year.html",
+        )
+
+    @path("<int:year>/<int:month>/")
+    def month_route(self, request: HttpRequest, year: int, month: int) -> HttpResponse:
+        if not 1 <= month <= 12:
+            raise Http404("No such month.")
+        articles = list(self.articles().filter(_in_month(year, month)))
+        if not articles:
+            raise Http404("Nothing was published that month.")
+        prefetch_articles(articles)
+        intro = self.month_intro(year, month)
+        return self.render(
+            request,
+            context_overrides={
+                "year": year,
+                "month": month,
+                "month_start": datetime.date(year, month, 1),
+                "month_title": intro.display_title if intro else default_month_title(year, month),
+                "month_intro": intro,
+                "articles": articles,
+            },
+            template="articles/archive_month.html",
+        )

@@ -6,3 +6,9 @@ class CoreConfig(AppConfig):
     label = "core"
     verbose_name = "Core"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks, signals  # noqa: F401  (registers checks and receivers)
+        from .page_cache import connect_signals
+
+        connect_signals()  # publishing or an evidence change clears the page cache

@@ -5,6 +5,8 @@ The data lives in `data/` as JSON in the project's own format:
 - `publications.json`: real publications, with only the facts read in their `source_urls`;
 - `illustrative_cases.json`: one demonstration publication with invented cases (`is_demo`);
 - `topics.json`, `treatments.json`: the demo topics and the treatment vocabulary.
+- `facts.json`: sourced facts about the treatment (how it works, side effects and how often),
+  each tied to a real publication; kept by `remove_demo` like the publications they cite.
 
 Loading is idempotent. Rows the demo owns (demonstration publications and cases) are brought
 exactly in line with the files. Shared rows (real publications, topics, treatments) are created
@@ -28,9 +30,11 @@ from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.models import Locale, Page, Site
 
 from evidencepress.articles.models import HomePage
+from evidencepress.core.roles import ensure_roles
 from evidencepress.evidence.models import (
     AdverseEvent,
     Appraisal,
+    EvidenceFact,
     Publication,
     ReportedPatient,
     SourceSpan,
@@ -78,12 +82,13 @@ def _read(name: str) -> Any:
 
 
 def read_data() -> dict[str, Any]:
-    """The four demo data files, parsed."""
+    """The demo data files, parsed."""
     return {
         "topics": _read("topics.json"),
         "treatments": _read("treatments.json"),
         "publications": _read("publications.json"),
         "illustrative": _read("illustrative_cases.json"),
+        "facts": _read("facts.json"),
     }
 
 
@@ -302,6 +307,30 @@ def _load_appraisal(values: dict[str, Any], publication: Publication, tally: _Ta
         tally.updated("appraisals")
 
 
+def _load_facts(
+    records: list[dict[str, Any]],
+    topics: dict[str, Topic],
+    publications: dict[str, Publication],
+    tally: _Tally,
+) -> None:
+    """Sourced facts (facts.json) on real publications: shared rows, never overwritten."""
+    for record in records:
+        topic = topics[record["topic"]]
+        values = {
+            key: _field_value(EvidenceFact, key, value)
+            for key, value in record.items()
+            if key not in ("key", "topic", "publication")
+        }
+        values["publication"] = publications[record["publication"]]
+        fact = EvidenceFact.objects.filter(topic=topic, key=record["key"]).first()
+        if fact is None:
+            _save(EvidenceFact(topic=topic, key=record["key"], **values))
+            tally.created("facts")
+        elif _apply(fact, values, overwrite=False):
+            _save(fact)
+            tally.updated("facts")
+
+
 # --- the Wagtail site root -------------------------------------------------------------------
 
 
@@ -376,8 +405,11 @@ def load_demo() -> dict[str, int]:
     treatments = _load_treatments(data["treatments"], tally)
     batch = _demo_batch(tally)
     created_before = tally.counts["publications_created"]
-    for record in data["publications"]:
-        _load_publication(record, topics, batch, tally, owned=False)
+    by_key = {
+        record["key"]: _load_publication(record, topics, batch, tally, owned=False)
+        for record in data["publications"]
+    }
+    _load_facts(data["facts"], topics, by_key, tally)
 
     illustrative = data["illustrative"]
     demo = _load_publication(illustrative["publication"], topics, batch, tally, owned=True)
@@ -392,6 +424,10 @@ def load_demo() -> dict[str, int]:
         batch.save(update_fields=["new_count"])
     if ensure_home_page():
         tally.created("home_page")
+    from .articles import load_demo_articles  # pages import this module's helpers
+
+    tally.counts.update(load_demo_articles())
+    ensure_roles()  # the staff groups, so a demo site has its roles (evidencepress/core/roles.py)
     return dict(tally.counts)
 
 
@@ -426,6 +462,9 @@ def remove_demo() -> dict[str, int]:
     Real publications (is_demo=False) are kept, with their links to the demo topics.
     """
     data = read_data()
+    from .articles import remove_demo_articles  # pages import this module's helpers
+
+    pages = remove_demo_articles()
     cases = ReportedPatient.objects.filter(
         models.Q(is_demo=True) | models.Q(publication__is_demo=True)
     )
@@ -447,4 +486,4 @@ def remove_demo() -> dict[str, int]:
             if not _in_use(obj):
                 obj.delete()
                 counts[kind] += 1
-    return counts
+    return {**counts, **pages}

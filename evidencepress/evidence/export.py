@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from .models import ReportedPatient, Topic
+from .querysets import PatientQuerySet
 
 # (column, description). The order is the CSV column order; docs/data-dictionary.md lists these.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -50,47 +51,56 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def case_rows(topic: Topic, *, include_demo: bool = True) -> Iterator[dict[str, Any]]:
+def case_queryset(topic: Topic, *, include_demo: bool = True) -> PatientQuerySet:
+    """The topic's cases in export order, with what a row needs fetched in four queries."""
     patients = (
         ReportedPatient.objects.for_topic(topic)
         .select_related("publication")
         .prefetch_related("prior_treatments", "concurrent_treatments", "adverse_events")
         .order_by("publication__year", "publication_id", "label", "pk")
     )
-    if not include_demo:
-        patients = patients.real()
-    for p in patients:
-        pub = p.publication
-        yield {
-            "case_id": p.pk,
-            "label": p.label,
-            "demonstration_data": p.is_demo,
-            "publication_title": pub.title,
-            "publication_year": pub.year,
-            "pmid": pub.pmid or "",
-            "doi": pub.doi or "",
-            "age": p.age,
-            "sex": p.sex,
-            "setting": p.setting,
-            "site": p.site,
-            "lesion_size_mm": p.lesion_size_mm,
-            "lesion_count": p.lesion_count,
-            "lesion_depth": p.lesion_depth,
-            "surgery_candidate": p.surgery_candidate,
-            "prior_treatments": ";".join(t.slug for t in p.prior_treatments.all()),
-            "concurrent_treatments": ";".join(t.slug for t in p.concurrent_treatments.all()),
-            "regimen_strength": p.regimen_strength,
-            "regimen_frequency_per_week": _plain(p.regimen_frequency_per_week),
-            "regimen_duration_weeks": _plain(p.regimen_duration_weeks),
-            "occlusion": p.occlusion,
-            "response": p.response,
-            "response_assessment": p.response_assessment,
-            "time_to_response_weeks": _plain(p.time_to_response_weeks),
-            "follow_up_months": _plain(p.follow_up_months),
-            "recurrence": p.recurrence,
-            "recurrence_months": _plain(p.recurrence_months),
-            "treatment_stopped_early": p.treatment_stopped_early,
-            "status_at_last_follow_up": p.status_at_last_follow_up,
-            "adverse_events": ";".join(f"{e.kind} ({e.severity})" for e in p.adverse_events.all()),
-            "verified": p.verified,
-        }
+    return patients if include_demo else patients.real()
+
+
+def case_rows(topic: Topic, *, include_demo: bool = True) -> Iterator[dict[str, Any]]:
+    """One row per case of the topic, with the columns of `COLUMNS` (never curator notes)."""
+    for patient in case_queryset(topic, include_demo=include_demo):
+        yield case_row(patient)
+
+
+def case_row(p: ReportedPatient) -> dict[str, Any]:
+    """One case as a row with the columns of `COLUMNS`, in that order."""
+    pub = p.publication
+    return {
+        "case_id": p.pk,
+        "label": p.label,
+        "demonstration_data": p.is_demo,
+        "publication_title": pub.title,
+        "publication_year": pub.year,
+        "pmid": pub.pmid or "",
+        "doi": pub.doi or "",
+        "age": p.age,
+        "sex": p.sex,
+        "setting": p.setting,
+        "site": p.site,
+        "lesion_size_mm": p.lesion_size_mm,
+        "lesion_count": p.lesion_count,
+        "lesion_depth": p.lesion_depth,
+        "surgery_candidate": p.surgery_candidate,
+        "prior_treatments": ";".join(t.slug for t in p.prior_treatments.all()),
+        "concurrent_treatments": ";".join(t.slug for t in p.concurrent_treatments.all()),
+        "regimen_strength": p.regimen_strength,
+        "regimen_frequency_per_week": _plain(p.regimen_frequency_per_week),
+        "regimen_duration_weeks": _plain(p.regimen_duration_weeks),
+        "occlusion": p.occlusion,
+        "response": p.response,
+        "response_assessment": p.response_assessment,
+        "time_to_response_weeks": _plain(p.time_to_response_weeks),
+        "follow_up_months": _plain(p.follow_up_months),
+        "recurrence": p.recurrence,
+        "recurrence_months": _plain(p.recurrence_months),
+        "treatment_stopped_early": p.treatment_stopped_early,
+        "status_at_last_follow_up": p.status_at_last_follow_up,
+        "adverse_events": ";".join(f"{e.kind} ({e.severity})" for e in p.adverse_events.all()),
+        "verified": p.verified,
+    }

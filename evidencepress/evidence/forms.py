@@ -87,6 +87,13 @@ class AuthorsField(LinesField):
 class PublicationForm(WagtailAdminModelForm):
     """Publication edit form: normalises PMID and DOI, keeps the title key for dedupe in step."""
 
+    # Longer than the stored 12 digits so that a pasted "PMID: 31415926" reaches clean_pmid.
+    pmid = forms.CharField(
+        label="PMID",
+        required=False,
+        max_length=40,
+        help_text='Digits only, or paste "PMID: 31415926". Never on demonstration data.',
+    )
     authors = AuthorsField(
         required=False,
         help_text='One author per line, in citation order: "Smith, Jane A", "Smith JA", '
@@ -138,6 +145,7 @@ class PublicationForm(WagtailAdminModelForm):
         cleaned = super().clean()
         patients = self.formsets.get("patients")
         if patients is not None and "is_demo" in cleaned:
+            seen: set[tuple[Any, str]] = set()
             for form in patients.forms:
                 if not form.is_valid() or form.cleaned_data.get("DELETE"):
                     continue
@@ -146,6 +154,12 @@ class PublicationForm(WagtailAdminModelForm):
                         "is_demo",
                         "A case is demonstration data exactly when its publication is.",
                     )
+                # The publication is not a field of the inline forms, so Django's unique check
+                # cannot see this constraint (patient_label_unique_per_report) before saving.
+                key = (form.cleaned_data.get("topic"), form.cleaned_data.get("label", "").strip())
+                if key in seen:
+                    form.add_error("label", "Another case of this topic here has this label.")
+                seen.add(key)
         return cleaned
 
     def save(self, commit: bool = True) -> Any:
@@ -165,3 +179,39 @@ def case_field_choices() -> list[tuple[str, str]]:
         and getattr(field, "editable", False)
         and field.name not in skip
     ]
+
+
+class SummaryFilterForm(forms.Form):
+    """Optional filters on the cases behind a topic's evidence summary (a GET form)."""
+
+    CASES = (("all", "All cases, including demonstration data"), ("real", "Real cases only"))
+
+    cases = forms.ChoiceField(choices=CASES, required=False, initial="all")
+    setting = forms.ChoiceField(required=False)
+    lesion_depth = forms.ChoiceField(required=False)
+    surgery_candidate = forms.NullBooleanField(
+        required=False,
+        widget=forms.Select(choices=(("", "Any"), ("true", "Yes"), ("false", "No"))),
+    )
+    site = forms.CharField(required=False, max_length=120)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from .models import ReportedPatient
+
+        super().__init__(*args, **kwargs)
+        any_choice = [("", "Any")]
+        self.fields["setting"].choices = any_choice + list(ReportedPatient.Setting.choices)
+        self.fields["lesion_depth"].choices = any_choice + list(ReportedPatient.Depth.choices)
+
+    def case_filters(self) -> Any:
+        """The cleaned filters as the selection's CaseFilters (call after is_valid())."""
+        from .selection import CaseFilters
+
+        data = self.cleaned_data
+        return CaseFilters(
+            setting=data.get("setting") or None,
+            site=(data.get("site") or "").strip() or None,
+            lesion_depth=data.get("lesion_depth") or None,
+            surgery_candidate=data.get("surgery_candidate"),
+            include_demo=data.get("cases") != "real",
+        )

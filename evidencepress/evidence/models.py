@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -445,3 +448,75 @@ class ResearchQuestion(models.Model):
 
     def __str__(self) -> str:
         return self.question
+
+
+class EvidenceFact(models.Model):
+    """A fact read in one publication about a topic's treatment: how it works, or a side effect
+    and how often it happens. Plain-language summaries quote the statement and cite the source.
+
+    Every number in the statement must be one of the fact's value, count or denominator, so a
+    summary never shows a number that is not stored with its source.
+    """
+
+    class Kind(models.TextChoices):
+        MECHANISM = "mechanism", "How the treatment works"
+        COMMON = "common", "Common side effect"
+        UNCOMMON = "uncommon", "Uncommon side effect"
+        SERIOUS = "serious", "Rare but serious side effect"
+
+    class Unit(models.TextChoices):
+        NONE = "", "No number"
+        PERCENT = "percent", "Percent of people"
+        PEOPLE = "people", "Number of people"
+        CASES = "cases", "Number of reported cases"
+
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="facts")
+    publication = models.ForeignKey(Publication, on_delete=models.CASCADE, related_name="facts")
+    key = models.SlugField(max_length=100, help_text="A short name, unique within the topic.")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    statement = models.TextField(
+        help_text="Plain words shown to readers, e.g. “In a study of more than 800 people, "
+        "6.0% had a headache.” Only the numbers given below may appear in it."
+    )
+    value = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    unit = models.CharField(max_length=10, choices=Unit.choices, blank=True)
+    count = models.PositiveIntegerField(null=True, blank=True, help_text="e.g. 35 (of 215).")
+    denominator = models.PositiveIntegerField(
+        null=True, blank=True, help_text="How many people the value refers to, as the source says."
+    )
+    quote = models.TextField(blank=True, help_text="The words of the source that state the fact.")
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["topic", "kind", "sort_order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["topic", "key"], name="fact_key_unique_per_topic"),
+            models.CheckConstraint(
+                condition=Q(count__isnull=True)
+                | Q(denominator__isnull=True)
+                | Q(count__lte=models.F("denominator")),
+                name="fact_count_within_denominator",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.statement[:80]}"
+
+    def clean(self) -> None:
+        if not self.statement.strip():
+            raise ValidationError({"statement": "A fact needs a statement."})
+        if self.value is not None and not self.unit:
+            raise ValidationError({"unit": "Say what the value counts."})
+        if self.unit == self.Unit.PERCENT and self.value is not None and self.value > 100:
+            raise ValidationError({"value": "A percentage cannot be above 100."})
+        stored = {Decimal(v) for v in (self.value, self.count, self.denominator) if v is not None}
+        untraced = [
+            n for n in re.findall(r"\d+(?:\.\d+)?", self.statement) if Decimal(n) not in stored
+        ]
+        if untraced:
+            raise ValidationError(
+                {
+                    "statement": f"The number(s) {', '.join(untraced)} are not the fact's value, "
+                    "count or denominator; store every number in the statement."
+                }
+            )

@@ -1,13 +1,23 @@
 """Select the cases of a topic from the database and hand them to the synthesis as plain data.
 
-A fixed number of queries whatever the number of cases: one for the cases with their
-publication, and one prefetch each for treatments and adverse events.
+A fixed number of queries whatever the number of cases: the case rows (with the row cache: their
+versions, then only the rows not cached at that version), prior treatments, concurrent
+treatments and adverse events; `topic_report` adds the appraisals and the editors' questions.
+Rows are read with values_list, never as model instances: on 10,000 cases that, the row cache
+and the column-wise synthesis keep a summary under 100 ms (bench/synthesis.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass, replace
 from typing import Any
+
+from django.db import connections
+from django.db.models import CharField
+from django.db.models.functions import Cast
 
 from .certainty import (
     AppraisalData,
@@ -18,8 +28,8 @@ from .certainty import (
     research_gaps,
     summarise_appraisals,
 )
-from .models import Appraisal, ReportedPatient, ResearchQuestion, Topic
-from .synthesis import AdverseEventData, CaseData, Synthesis, synthesise
+from .models import AdverseEvent, Appraisal, ReportedPatient, ResearchQuestion, Topic
+from .synthesis import AdverseEventData, CaseData, Synthesis, columns, synthesise
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,27 +48,220 @@ class CaseFilters:
         return {key: value for key, value in values.items() if value is not None}
 
 
-def select_cases(topic: Topic, filters: CaseFilters | None = None) -> list[CaseData]:
-    filters = filters or CaseFilters()
-    patients = (
-        ReportedPatient.objects.for_topic(topic)
-        .matching(
-            setting=filters.setting,
-            site__iexact=filters.site,
-            lesion_depth=filters.lesion_depth,
-            surgery_candidate=filters.surgery_candidate,
-            concurrent_treatment=filters.concurrent_treatment,
-        )
-        .select_related("publication")
-        .prefetch_related("prior_treatments", "concurrent_treatments", "adverse_events")
-        .order_by("publication_id", "label", "pk")
+# ReportedPatient columns in CaseData's order; the treatment and adverse-event tuples are
+# read by their own queries and put in place by `_case`.
+_CASE_FIELDS = (
+    "publication_id",
+    "label",
+    "is_demo",
+    "age",
+    "sex",
+    "setting",
+    "site",
+    "lesion_size_mm",
+    "lesion_count",
+    "lesion_depth",
+    "surgery_candidate",
+    "regimen_strength",
+    "regimen_frequency_per_week",
+    "regimen_duration_weeks",
+    "occlusion",
+    "response",
+    "response_assessment",
+    "time_to_response_weeks",
+    "follow_up_months",
+    "recurrence",
+    "recurrence_months",
+    "treatment_stopped_early",
+    "status_at_last_follow_up",
+    "updated_at",
+    "biomarkers",
+)
+_ORDER = ("publication_id", "label", "pk")
+# (prior treatments, concurrent treatments, adverse events, concurrent categories) of a case
+# with none of them.
+_NO_RELATED: tuple[tuple[Any, ...], ...] = ((), (), (), ())
+
+
+def _case(row: tuple[Any, ...], related: tuple[Any, ...]) -> CaseData:
+    """A CaseData from a `_CASE_FIELDS` row plus (prior, concurrent, events, categories)."""
+    prior, concurrent, events, categories = related
+    return CaseData._make(
+        (*row[:11], prior, concurrent, *row[11:23], events, row[23], categories, row[24])
     )
-    if not filters.include_demo:
-        patients = patients.real()
-    return [to_case_data(patient) for patient in patients]
+
+
+def _with_related(case: CaseData, related: tuple[Any, ...]) -> CaseData:
+    """The same case with its treatments and adverse events as read now."""
+    if (case[11], case[12], case[25], case[27]) == related:
+        return case
+    prior, concurrent, events, categories = related
+    return CaseData._make(
+        (*case[:11], prior, concurrent, *case[13:25], events, case[26], categories, case[28])
+    )
+
+
+class _RowCache:
+    """Cases already turned into plain data, keyed by primary key and `updated_at`.
+
+    Reading 10,000 full rows costs far more than the synthesis itself, so a summary asks only
+    for (pk, updated_at) and reads full rows for the cases it has not seen at that version.
+    Every save() of a case moves `updated_at` (auto_now); treatments and adverse events are
+    read afresh on every summary, so they never go stale. The cache is never read or filled
+    inside a transaction (it could hold rows that are later rolled back), and it is cleared
+    whole when it grows past `limit` rows. One per process; guarded by a lock for threads.
+    """
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self.limit = limit
+        self._rows: dict[tuple[str, int], tuple[str, CaseData]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, alias: str, keys: list[tuple[int, str]]) -> list[CaseData | None]:
+        with self._lock:
+            found = [self._rows.get((alias, pk)) for pk, _ in keys]
+        return [
+            hit[1] if hit is not None and hit[0] == version else None
+            for hit, (_, version) in zip(found, keys, strict=True)
+        ]
+
+    def put(self, alias: str, rows: dict[int, tuple[str, CaseData]]) -> None:
+        with self._lock:
+            if len(self._rows) + len(rows) > self.limit:
+                self._rows.clear()
+            self._rows.update(((alias, pk), value) for pk, value in rows.items())
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rows.clear()
+
+
+_row_cache = _RowCache()
+# Up to this many changed cases are read by primary key; more, and the whole selection is read.
+_BY_KEY_LIMIT = 500
+
+
+def _filtered(topic: Topic, filters: CaseFilters) -> Any:
+    patients = ReportedPatient.objects.for_topic(topic).matching(
+        setting=filters.setting,
+        site__iexact=filters.site,
+        lesion_depth=filters.lesion_depth,
+        surgery_candidate=filters.surgery_candidate,
+        concurrent_treatment=filters.concurrent_treatment,
+    )
+    return patients if filters.include_demo else patients.real()
+
+
+RelatedRows = tuple[tuple[tuple[Any, ...], ...], ...]
+
+
+def _related_rows(patients: Any) -> RelatedRows:
+    """Prior treatments, concurrent treatments and adverse events of the cases: three queries.
+
+    Plain, ordered rows, so that they can also serve as part of a report's cache key.
+    """
+    selected = patients.values("pk")
+    treatments = [
+        tuple(
+            getattr(ReportedPatient, relation)
+            .through.objects.filter(reportedpatient__in=selected)
+            .order_by("treatment__name", "treatment_id", "reportedpatient_id")
+            .values_list("reportedpatient_id", "treatment__slug", "treatment__category")
+        )
+        for relation in ("prior_treatments", "concurrent_treatments")
+    ]
+    events = tuple(
+        AdverseEvent.objects.filter(patient__in=selected)
+        .order_by("pk")
+        .values_list("patient_id", "kind", "severity", "led_to_stop")
+    )
+    return (treatments[0], treatments[1], events)
+
+
+def _related(rows: RelatedRows) -> dict[int, tuple[Any, ...]]:
+    """(prior, concurrent, adverse events, concurrent categories) per patient id."""
+    prior_rows, concurrent_rows, event_rows = rows
+    prior: dict[int, list[str]] = {}
+    concurrent: dict[int, list[tuple[str, str]]] = {}
+    events: dict[int, list[AdverseEventData]] = {}
+    for patient_id, slug, _category in prior_rows:
+        prior.setdefault(patient_id, []).append(slug)
+    for patient_id, slug, category in concurrent_rows:
+        concurrent.setdefault(patient_id, []).append((slug, category))
+    for patient_id, kind, severity, stop in event_rows:
+        events.setdefault(patient_id, []).append(AdverseEventData(kind, severity, stop))
+    related: dict[int, tuple[Any, ...]] = {}
+    for pk in prior.keys() | concurrent.keys() | events.keys():
+        given_with = concurrent.get(pk, [])
+        related[pk] = (
+            tuple(prior.get(pk, ())),
+            tuple(slug for slug, _ in given_with),
+            tuple(events.get(pk, ())),
+            tuple(category for _, category in given_with),
+        )
+    return related
+
+
+def _versions(patients: Any) -> list[tuple[int, str]]:
+    """(pk, updated_at as text) of the selected cases, in case order."""
+    version = Cast("updated_at", output_field=CharField())
+    return list(patients.order_by(*_ORDER).values_list("pk", version))
+
+
+def _cases(
+    patients: Any, related: dict[int, tuple[Any, ...]], keys: list[tuple[int, str]] | None
+) -> list[CaseData]:
+    """The cases as CaseData: all rows read (keys None), or rows reused from the row cache."""
+    if keys is None:
+        rows = patients.order_by(*_ORDER).values_list("pk", *_CASE_FIELDS)
+        return [_case(row[1:], related.get(row[0], _NO_RELATED)) for row in rows]
+    alias = patients.db
+    cached = _row_cache.get(alias, keys)
+    missing = [pk for (pk, _), case in zip(keys, cached, strict=True) if case is None]
+    if missing:
+        version = Cast("updated_at", output_field=CharField())
+        fresh = patients if len(missing) > _BY_KEY_LIMIT else patients.filter(pk__in=missing)
+        read = {
+            row[0]: (row[1], _case(row[2:], related.get(row[0], _NO_RELATED)))
+            for row in fresh.values_list("pk", version, *_CASE_FIELDS).iterator(chunk_size=2000)
+        }
+        _row_cache.put(alias, read)
+        # A case deleted between the two queries is simply left out.
+        cached = [
+            case if case is not None else read[pk][1] if pk in read else None
+            for (pk, _), case in zip(keys, cached, strict=True)
+        ]
+    return [
+        _with_related(case, related.get(pk, _NO_RELATED))
+        for (pk, _), case in zip(keys, cached, strict=True)
+        if case is not None
+    ]
+
+
+def _cacheable(patients: Any) -> bool:
+    # Inside a transaction the rows may still be rolled back: never cache them.
+    return not connections[patients.db].in_atomic_block
+
+
+def select_cases(topic: Topic, filters: CaseFilters | None = None) -> list[CaseData]:
+    """The topic's cases as plain data, ordered by publication and label.
+
+    A fixed number of queries whatever the number of cases: the rows (or, with the row cache,
+    their versions and then any rows not cached at that version), prior and concurrent
+    treatments, and adverse events. Equal to `to_case_data` on each model instance.
+    """
+    patients = _filtered(topic, filters or CaseFilters())
+    related = _related(_related_rows(patients))
+    return _cases(patients, related, _versions(patients) if _cacheable(patients) else None)
 
 
 def to_case_data(patient: ReportedPatient) -> CaseData:
+    """One model instance as plain data: the slow path, kept as the reference for select_cases.
+
+    Expects prior_treatments, concurrent_treatments and adverse_events to be prefetched (or
+    costs three queries per patient).
+    """
+    concurrent = sorted(patient.concurrent_treatments.all(), key=lambda t: t.name)
     return CaseData(
         publication_id=patient.publication_id,
         label=patient.label,
@@ -71,8 +274,10 @@ def to_case_data(patient: ReportedPatient) -> CaseData:
         lesion_count=patient.lesion_count,
         lesion_depth=patient.lesion_depth,
         surgery_candidate=patient.surgery_candidate,
-        prior_treatments=tuple(t.slug for t in patient.prior_treatments.all()),
-        concurrent_treatments=tuple(t.slug for t in patient.concurrent_treatments.all()),
+        prior_treatments=tuple(
+            t.slug for t in sorted(patient.prior_treatments.all(), key=lambda t: t.name)
+        ),
+        concurrent_treatments=tuple(t.slug for t in concurrent),
         regimen_strength=patient.regimen_strength,
         regimen_frequency_per_week=patient.regimen_frequency_per_week,
         regimen_duration_weeks=patient.regimen_duration_weeks,
@@ -87,15 +292,16 @@ def to_case_data(patient: ReportedPatient) -> CaseData:
         status_at_last_follow_up=patient.status_at_last_follow_up,
         adverse_events=tuple(
             AdverseEventData(e.kind, e.severity, e.led_to_stop)
-            for e in patient.adverse_events.all()
+            for e in sorted(patient.adverse_events.all(), key=lambda e: e.pk)
         ),
         updated_at=patient.updated_at,
-        concurrent_categories=tuple(t.category for t in patient.concurrent_treatments.all()),
+        concurrent_categories=tuple(t.category for t in concurrent),
         biomarkers=patient.biomarkers,
     )
 
 
 def summarise_topic(topic: Topic, filters: CaseFilters | None = None) -> Synthesis:
+    """The synthesis of a topic's cases (see `synthesis.synthesise`)."""
     filters = filters or CaseFilters()
     return synthesise(select_cases(topic, filters), filters=filters.as_dict())
 
@@ -112,22 +318,98 @@ class TopicReport:
     gaps: tuple[Gap, ...]
 
 
+class _ReportCache:
+    """Recent reports, keyed by everything they are computed from.
+
+    The key holds the (pk, updated_at) of every selected case, every treatment and adverse-event
+    row, the appraisals and the editors' questions, all read afresh for each report: the same
+    key means the same inputs, so the pure computation would give the same report. Bounded to
+    `size` reports per process, least recently used first out; guarded by a lock.
+    """
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self._reports: OrderedDict[Hashable, TopicReport] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> TopicReport | None:
+        with self._lock:
+            report = self._reports.get(key)
+            if report is not None:
+                self._reports.move_to_end(key)
+            return report
+
+    def put(self, key: Hashable, report: TopicReport) -> None:
+        with self._lock:
+            self._reports[key] = report
+            while len(self._reports) > self.size:
+                self._reports.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._reports.clear()
+
+
+_report_cache = _ReportCache()
+
+
+class _Key:
+    """A large cache key whose hash is computed once (tuples do not keep theirs)."""
+
+    __slots__ = ("_hash", "value")
+
+    def __init__(self, value: tuple[Any, ...]) -> None:
+        self.value = value
+        self._hash = hash(value)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Key) and self._hash == other._hash and self.value == other.value
+
+
 def topic_report(topic: Topic, filters: CaseFilters | None = None) -> TopicReport:
+    """Numbers, appraisal summary, certainty and research gaps for a topic.
+
+    Seven queries whatever the number of cases (six when every row is in the row cache).
+    """
     filters = filters or CaseFilters()
-    cases = select_cases(topic, filters)
+    patients = _filtered(topic, filters)
+    related_rows = _related_rows(patients)
+    items = [name for name, _ in Appraisal.ITEMS]
+    appraisal_rows = tuple(
+        Appraisal.objects.filter(publication_id__in=patients.values("publication_id"))
+        .order_by("publication_id")
+        .values_list("publication_id", *items)
+    )
+    questions = tuple(
+        ResearchQuestion.objects.filter(topic=topic).values_list("question", "measure")
+    )
+    keys = _versions(patients) if _cacheable(patients) else None
+    cache_key: Hashable = None
+    if keys is not None:
+        cache_key = _Key(
+            (patients.db, topic.pk, filters, tuple(keys), related_rows, appraisal_rows, questions)
+        )
+        cached = _report_cache.get(cache_key)
+        if cached is not None:
+            return replace(cached, topic=topic)
+    cases = tuple(_cases(patients, _related(related_rows), keys))
     synthesis = synthesise(cases, filters=filters.as_dict())
-    publication_ids = {case.publication_id for case in cases}
+    publication_ids = set(columns(cases)["publication_id"])
     appraisals = [
-        AppraisalData(a.publication_id, a.answers())
-        for a in Appraisal.objects.filter(publication_id__in=publication_ids)
+        AppraisalData(row[0], dict(zip(items, row[1:], strict=True))) for row in appraisal_rows
     ]
     appraisal = summarise_appraisals(appraisals, publication_ids)
-    extra = [(q.question, q.measure) for q in ResearchQuestion.objects.filter(topic=topic)]
-    return TopicReport(
+    report = TopicReport(
         topic=topic,
-        cases=tuple(cases),
+        cases=cases,
         synthesis=synthesis,
         appraisal=appraisal,
         certainty=assess_certainty(synthesis, appraisal, cases),
-        gaps=research_gaps(cases, extra),
+        gaps=research_gaps(cases, list(questions)),
     )
+    if cache_key is not None:
+        _report_cache.put(cache_key, report)
+    return report

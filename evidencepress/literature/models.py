@@ -33,3 +33,35 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.source} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class PubmedFetch(models.Model):
+    """Progress of one `fetch_pubmed` query: which efetch batches are already imported.
+
+    Each batch's publications, its ImportBatch row and its entry in `done_batches` are written in
+    one transaction, so this checkpoint always agrees with the database: an interrupted fetch
+    resumes with exactly the batches that are missing.
+    """
+
+    query = models.TextField()
+    topic = models.ForeignKey(
+        "evidence.Topic", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    max_records = models.PositiveIntegerField(null=True, blank=True)
+    batch_size = models.PositiveIntegerField()
+    count = models.PositiveIntegerField(help_text="Records PubMed found for the query.")
+    webenv = models.CharField(max_length=200, help_text="NCBI history server session.")
+    query_key = models.CharField(max_length=20)
+    planned_batches = models.PositiveIntegerField()
+    done_batches = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "PubMed fetch"
+
+    def __str__(self) -> str:
+        done = len(self.done_batches)
+        return f"PubMed: {self.query[:80]} ({done}/{self.planned_batches} batches)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,11 @@ INSTALLED_APPS = [
     "evidencepress.evidence",
     "evidencepress.articles",
     "evidencepress.demo",
+    "evidencepress.summaries",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
+    "wagtail.contrib.sitemaps",
     "wagtail.sites",
     "wagtail.users",
     "wagtail.snippets",
@@ -39,17 +42,30 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",  # sitemap.xml templates for wagtail.contrib.sitemaps
+    # Security: second factor for staff (TOTP), login lockout, Content-Security-Policy.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
+    # First: serves stored public pages to anonymous readers (evidencepress/core/page_cache.py).
+    "evidencepress.core.page_cache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "evidencepress.core.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "evidencepress.core.middleware.StaffSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Keep last: turns axes' lockout signal into a 429 response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "evidencepress.urls"
@@ -144,6 +160,9 @@ WAGTAILDOCS_EXTENSIONS = ["csv", "pdf", "txt", "xml", "ris", "bib", "nbib"]
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 20 * 1024 * 1024
 # Shared page passwords are stored in plain text: not for sensitive content.
 WAGTAIL_PRIVATE_PAGE_OPTIONS = {"SHARED_PASSWORD": False}
+# The clinical review workflow publishes on the last approval without a page publish permission
+# (evidencepress/articles/workflow_actions.py).
+WAGTAIL_FINISH_WORKFLOW_ACTION = "evidencepress.articles.workflow_actions.publish_approved"
 WAGTAILDOCS_PRIVATE_COLLECTION_OPTIONS = {"SHARED_PASSWORD": False}
 
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
@@ -165,8 +184,101 @@ LITERATURE_MAX_IMPORT_BYTES = int(os.environ.get("LITERATURE_MAX_IMPORT_BYTES", 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # JSON lines: user-supplied text (usernames, queries) cannot forge a log line.
+    "formatters": {"json": {"()": "evidencepress.core.logging.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {"evidencepress": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+}
+
+# Tailored summaries (docs/summaries.md). Encryption keys: comma-separated Fernet keys, current
+# first, or a file with one key per line. Without a key, submissions are refused (fail closed).
+SUMMARIES_ENCRYPTION_KEYS = [
+    key.strip() for key in os.environ.get("SUMMARIES_ENCRYPTION_KEYS", "").split(",") if key.strip()
+]
+SUMMARIES_ENCRYPTION_KEY_FILE = os.environ.get("SUMMARIES_ENCRYPTION_KEY_FILE", "")
+SUMMARIES_GENERATE_KEY_FILE = False
+SUMMARIES_RETENTION_DAYS = int(os.environ.get("SUMMARIES_RETENTION_DAYS", "30"))
+SUMMARIES_RATE_LIMIT_PER_ADDRESS = (5, 60 * 60)  # submissions per client address per hour
+SUMMARIES_RATE_LIMIT_PER_EMAIL = (3, 24 * 60 * 60)  # submissions per email address per day
+# Where the withdrawal link in emails points; empty means WAGTAILADMIN_BASE_URL.
+SUMMARIES_PUBLIC_BASE_URL = os.environ.get("SUMMARIES_PUBLIC_BASE_URL", "")
+
+
+# --- Security (docs/security.md; tests in tests/security/) -----------------------------------
+# Staff sign-in: axes refuses a (username, address) pair after 5 failures for 30 minutes; it
+# must come first so a locked-out pair never reaches the password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "core/lockout.html"
+# Second factor: a TOTP code is required before any /admin/ page (StaffSessionMiddleware).
+OTP_TOTP_ISSUER = "EvidencePress"
+PASSWORD_RESET_TIMEOUT = 60 * 60
+
+# Sessions end after 30 idle minutes (the cookie age is renewed on every request) and after
+# 12 hours in any case.
+SESSION_COOKIE_AGE = 30 * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_ABSOLUTE_AGE = 12 * 60 * 60
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# Headers on every response (HSTS and secure cookies are added in production.py).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Strict policy for public pages; the admin relaxation is in core/middleware.py.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+    }
+}
+# No third-party avatar requests from the admin (staff email hashes would leave the site).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+
+# Uploads: size caps, documents always downloaded (never rendered in our origin), image
+# renditions bounded and only through signed URLs (Wagtail's default for dynamic serve).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+WAGTAILDOCS_SERVE_METHOD = "serve_view"
+WAGTAILDOCS_BLOCK_EMBEDDED_CONTENT = True
+WAGTAILDOCS_INLINE_CONTENT_TYPES: list[str] = []
+WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
+WAGTAILIMAGES_MAX_IMAGE_PIXELS = 40_000_000
+WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
+
+# Whole-page cache for anonymous readers of public pages (evidencepress/core/page_cache.py);
+# cleared on publish and on any evidence change. Off unless EVIDENCEPRESS_PAGE_CACHE=1. The
+# "pages" cache is a directory every app server on the host shares (use Redis across hosts).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "pages": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache" / "pages"),
+        "TIMEOUT": 600,
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    },
+}
+PAGE_CACHE = {
+    "ENABLED": os.environ.get("EVIDENCEPRESS_PAGE_CACHE", "0") == "1",
+    "ALIAS": "pages",
+    "TIMEOUT": 600,
 }

@@ -31,7 +31,11 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
+# "__Host-" cookies are only accepted by browsers when Secure, host-only and for path "/".
+SESSION_COOKIE_NAME = "__Host-sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken"
 X_FRAME_OPTIONS = "DENY"
+WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", f"https://{ALLOWED_HOSTS[0]}")
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -44,3 +48,10 @@ EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "false").lower() == "true"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "evidencepress@localhost")
+
+# Summary requests hold health data encrypted at rest: no key, no start (docs/summaries.md).
+if not (SUMMARIES_ENCRYPTION_KEYS or SUMMARIES_ENCRYPTION_KEY_FILE):  # noqa: F405
+    raise ImproperlyConfigured(
+        "EvidencePress production settings need SUMMARIES_ENCRYPTION_KEYS (comma-separated "
+        "Fernet keys, current first) or SUMMARIES_ENCRYPTION_KEY_FILE. See docs/summaries.md."
+    )

@@ -31,3 +31,6 @@ NCBI_EUTILS = {
     "TOOL": "evidencepress-tests",
     "EMAIL": "tests@example.org",
 }
+# A fixed, public test key (32 bytes, url-safe base64): never used outside the tests.
+SUMMARIES_ENCRYPTION_KEYS = ["ZXZpZGVuY2VwcmVzcy10ZXN0LWtleS1ub3QtcmVhbCE="]
+SUMMARIES_ENCRYPTION_KEY_FILE = ""

@@ -45,3 +45,28 @@ def page(browser: object) -> Iterator[object]:
     page = context.new_page()
     yield page
     context.close()
+
+
+def sign_in_to_admin(page: object, base_url: str, username: str, password: str) -> None:
+    """Sign in through the real admin form, then the second step (a TOTP code).
+
+    Gives the user a confirmed authenticator if they have none, and types its current code,
+    as the staff member would from their phone.
+    """
+    from django.contrib.auth import get_user_model
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from ..conftest import totp_code
+
+    user = get_user_model().objects.get(username=username)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Browser test", confirmed=True)
+    page.goto(base_url + "/admin/login/")  # type: ignore[attr-defined]
+    page.fill("input[name=username]", username)  # type: ignore[attr-defined]
+    page.fill("input[name=password]", password)  # type: ignore[attr-defined]
+    page.click("button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_url("**/admin/otp/verify/**")  # type: ignore[attr-defined]
+    page.fill("input[name=token]", totp_code(device))  # type: ignore[attr-defined]
+    page.click("button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_url("**/admin/")  # type: ignore[attr-defined]

@@ -51,6 +51,7 @@ def test_production_deploy_check_is_clean(tmp_path: Path) -> None:
         "DJANGO_SECRET_KEY": "a-long-random-production-secret-" + "k" * 40 + "-9f8e7d",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "ALLOWED_HOSTS": "evidence.example.org",
+        "SUMMARIES_ENCRYPTION_KEYS": "ZXZpZGVuY2VwcmVzcy10ZXN0LWtleS1ub3QtcmVhbCE=",
     }
     result = run_check(env, "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stderr
@@ -80,8 +81,10 @@ def test_ensure_admin_creates_one_account_and_prints_its_login(
     assert "user: admin" in first and "password: " in first
     password = first.split("password: ")[1].split()[0]
     from django.contrib.auth import authenticate
+    from django.test import RequestFactory
 
-    assert authenticate(username="admin", password=password) is not None
+    login_request = RequestFactory().post("/admin/login/")  # django-axes needs the request
+    assert authenticate(login_request, username="admin", password=password) is not None
     assert oct((tmp_path / "admin-login.txt").stat().st_mode & 0o777) == "0o600"
     call_command("ensure_admin")
     assert f"password: {password}" in capsys.readouterr().out  # same account, same password

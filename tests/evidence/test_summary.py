@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from evidencepress.evidence.models import (
     AdverseEvent,
@@ -93,6 +94,15 @@ def test_json_output_has_the_documented_keys_and_labels_demo_data(topic: Topic) 
         "evidence_date",
     } <= set(data)
     assert data["patients"] == 4 and data["publications"] == 2
+    assert set(data["responses"]) == {"complete", "partial", "stable", "progression", "unknown"}
+    for share in [*data["responses"].values(), data["any_response"]]:
+        assert {"count", "proportion", "ci_low", "ci_high"} <= set(share)
+    assert data["responses"]["stable"] == {
+        "count": 0, "total": 4, "proportion": 0.0, "ci_low": 0.0,
+        "ci_high": pytest.approx(0.6024, abs=5e-4),
+    }  # fmt: skip
+    assert data["missing"]["age"] == 4 and data["missing"]["follow_up_months"] == 1
+    assert data["evidence_date"].startswith("20")
     assert data["any_response"]["count"] == 3
     assert data["responses"]["complete"]["ci_low"] == pytest.approx(0.0676, abs=5e-4)
     assert "demonstration data" in data["warning"].lower()
@@ -164,3 +174,99 @@ def test_topic_report_brings_appraisal_certainty_and_gaps_together(topic: Topic)
     assert report.gaps[-1].question == "Sun protection?"
     # Three cases were followed for exactly 12 months: none beyond.
     assert report.gaps[-1].detail == "follow-up beyond 12 months in 0 of 4 cases"
+
+
+def reference_cases(topic: Topic) -> list[object]:
+    """The slow path: model instances turned into CaseData one by one."""
+    from evidencepress.evidence.selection import to_case_data
+
+    patients = (
+        ReportedPatient.objects.filter(topic=topic)
+        .prefetch_related("prior_treatments", "concurrent_treatments", "adverse_events")
+        .order_by("publication_id", "label", "pk")
+    )
+    return [to_case_data(p) for p in patients]
+
+
+def test_fast_selection_matches_the_model_instances(topic: Topic) -> None:
+    timolol = Treatment.objects.get(slug="timolol")
+    patient = ReportedPatient.objects.get(label="Case 1")
+    patient.prior_treatments.add(timolol)
+    patient.biomarkers = "CD31 staining"
+    patient.save()
+    cases = select_cases(topic)
+    assert cases == reference_cases(topic)
+    assert cases[0].prior_treatments == ("timolol",) and cases[0].biomarkers == "CD31 staining"
+    assert cases[-1].concurrent_categories == ("beta_blocker",)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cached_rows_follow_every_change_to_the_cases(
+    django_assert_num_queries: object,
+) -> None:
+    """Outside a transaction select_cases reuses rows it has read; no change may be missed."""
+    from evidencepress.evidence.selection import _row_cache
+
+    _row_cache.clear()
+    topic = Topic.objects.create(name="Cached", slug="cached", treatment="T", condition="C")
+    publication = Publication.objects.create(title="A series", pmid="77")
+    radiotherapy = Treatment.objects.create(
+        name="Radiotherapy", slug="radiotherapy", category="radiotherapy"
+    )
+    patients = [
+        ReportedPatient.objects.create(
+            publication=publication, topic=topic, label=f"Case {i}", response="stable"
+        )
+        for i in range(3)
+    ]
+    expected = reference_cases(topic)
+    with django_assert_num_queries(5):  # type: ignore[operator]
+        first = select_cases(topic)
+    with django_assert_num_queries(4):  # type: ignore[operator]
+        again = select_cases(topic)  # every row from the cache
+    assert first == again == expected
+
+    patients[0].response = "complete"
+    patients[0].save()
+    event = AdverseEvent.objects.create(patient=patients[1], kind="Erosion", severity="mild")
+    ReportedPatient.concurrent_treatments.through.objects.create(
+        reportedpatient=patients[2], treatment=radiotherapy
+    )
+    cases = select_cases(topic)
+    assert cases == reference_cases(topic)
+    assert [c.response for c in cases] == ["complete", "stable", "stable"]
+    assert cases[1].adverse_events[0].kind == "Erosion"
+    assert cases[2].concurrent_categories == ("radiotherapy",)
+
+    event.severity = "severe"  # edited without saving the patient
+    event.save()
+    radiotherapy.slug = "radiation"
+    radiotherapy.save()
+    patients[1].delete()
+    ReportedPatient.objects.create(publication=publication, topic=topic, label="Case 9")
+    cases = select_cases(topic)
+    assert cases == reference_cases(topic)
+    assert [c.label for c in cases] == ["Case 0", "Case 2", "Case 9"]
+    assert cases[1].concurrent_treatments == ("radiation",)
+    assert summarise_topic(topic).patients == 3
+
+    # Whole reports are kept too, and recomputed as soon as any input changes.
+    from evidencepress.evidence.models import Appraisal
+    from evidencepress.evidence.selection import topic_report
+
+    first = topic_report(topic)
+    renamed = Topic.objects.get(pk=topic.pk)
+    again = topic_report(renamed)
+    assert again.synthesis is first.synthesis and again.topic is renamed
+    Appraisal.objects.create(publication=publication, demographics="yes")
+    assert topic_report(topic).appraisal.appraised == 1
+    assert topic_report(topic).synthesis.adverse_events == ()  # its patient was deleted
+    ulcer = AdverseEvent.objects.create(patient=patients[0], kind="Ulcer", severity="moderate")
+    assert [e.kind for e in topic_report(topic).synthesis.adverse_events] == ["ulcer"]
+    AdverseEvent.objects.filter(pk=ulcer.pk).update(severity="severe")  # no save() at all
+    [summary] = topic_report(topic).synthesis.adverse_events
+    assert summary.by_severity["severe"] == 1
+    ReportedPatient.objects.filter(pk=patients[0].pk).update(
+        response="progression", updated_at=timezone.now()
+    )
+    assert topic_report(topic).synthesis.responses["progression"].count == 1

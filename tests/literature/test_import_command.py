@@ -49,7 +49,7 @@ def test_imports_a_medline_file_and_prints_the_counts(topic: Topic) -> None:
 
 def test_the_same_file_twice_changes_nothing(topic: Topic, tmp_path: Path) -> None:
     packed = tmp_path / "sample.xml.gz"
-    packed.write_bytes(gzip.compress((FIXTURES / "medline" / "sample.xml").read_bytes()))
+    packed.write_bytes(gzip.compress((FIXTURES / "medline" / "sample.xml").read_bytes(), mtime=0))
     run(str(packed), "--topic", topic.slug)
     before = snapshot()
     out, _ = run(str(packed), "--topic", topic.slug)
@@ -94,7 +94,7 @@ def test_skip_bad_keeps_the_good_records_and_lists_the_bad(topic: Topic) -> None
     [
         ("cut.xml", b"<?xml version='1.0'?><PubmedArticleSet><PubmedArticle>", "truncated"),
         ("notes.txt", b"just words\n", "unknown format"),
-        ("cut.xml.gz", gzip.compress(b"<PubmedArticleSet>" * 500)[:40], "cut.xml.gz"),
+        ("cut.xml.gz", gzip.compress(b"<PubmedArticleSet>" * 500, mtime=0)[:40], "cut.xml.gz"),
     ],
 )
 def test_unreadable_files_fail_with_the_file_name(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import date
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from evidencepress.evidence.models import Publication, ReportedPatient, Topic
 from evidencepress.literature.importer import ImportRejected, import_items
@@ -247,3 +249,25 @@ def test_reimporting_a_file_uses_fingerprints_and_updates_changed_records(
     assert changed.summary_line() == "new 0, updated 1, duplicates 2, rejected 0"
     assert Publication.objects.get(pmid="7001").abstract == "New."
     assert topic.publications.count() == 3
+
+
+def test_bulk_import_settings_are_restored_afterwards_even_on_failure(topic: Topic) -> None:
+    thresholds = gc.get_threshold()
+    cursor_cache = None
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            cursor_cache = cursor.fetchone()[0]
+    with pytest.raises(ImportRejected):
+        run([record(1), RecordError(2, "record has no title", "1000002")], topic)
+    run([record(1)], topic)
+    assert gc.get_threshold() == thresholds
+    assert Publication.objects.count() == 1
+    # The stored author survives the NamedTuple → JSON round trip with its field names.
+    assert Publication.objects.get().authors == [
+        {"last_name": "Müller", "fore_name": "Anna", "initials": "A", "collective_name": ""}
+    ]
+    if cursor_cache is not None:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            assert cursor.fetchone()[0] == cursor_cache

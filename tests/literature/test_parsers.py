@@ -339,3 +339,13 @@ def test_parse_stream_on_bytes_in_memory() -> None:
     data = HEAD + article("42") + b"</PubmedArticleSet>"
     (record,) = parse_stream(io.BytesIO(data), fmt="medline_xml", source="memory")
     assert isinstance(record, ParsedRecord) and record.pmid == "42"
+
+
+def test_a_record_nested_outside_the_set_is_a_named_error_not_a_crash() -> None:
+    # Found by the atheris fuzzer (security/fuzz/crashes/): a PubmedArticle nested inside
+    # another element used to raise IndexError while the parser freed memory.
+    data = (FIXTURES / "medline" / "fuzz-nested-record.xml").read_bytes()
+    for known in (None, lambda pairs: set()):
+        with pytest.raises(LiteratureParseError) as caught:
+            list(medline_xml.parse(io.BytesIO(data), source="fuzzed.xml", known=known))
+        assert "fuzzed.xml" in str(caught.value)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import date
 from typing import Any, BinaryIO
 
@@ -97,7 +96,7 @@ def _stripped(element: Any) -> str:
     return value.strip() if value else ""
 
 
-_MESH = etree.XPath("MeshHeadingList/MeshHeading/DescriptorName/text()", smart_strings=False)
+_MESH = etree.XPath("MeshHeading/DescriptorName/text()", smart_strings=False)
 
 
 def _year(pub_date: Any) -> int | None:
@@ -126,6 +125,9 @@ def _date(element: Any) -> date | None:
         return None
 
 
+_NAME_TAGS = ("LastName", "ForeName", "Initials", "CollectiveName")
+
+
 def _authors(author_list: Any) -> tuple[Author, ...]:
     if author_list is None:
         return ()
@@ -133,9 +135,11 @@ def _authors(author_list: Any) -> tuple[Author, ...]:
     for author in author_list.iterchildren("Author"):
         if author.get("ValidYN") == "N":
             continue
-        # The DTD puts the name first: (LastName, ForeName?, Initials?, Suffix?) | CollectiveName.
+        # The DTD: ((LastName, ForeName?, Initials?, Suffix?) | CollectiveName), Identifier*,
+        # AffiliationInfo*. Only the name elements are visited (lxml filters the tags in C, so
+        # no Python object is made for the affiliations).
         last = fore = initials = ""
-        for child in author:
+        for child in author.iterchildren(*_NAME_TAGS):
             tag = child.tag
             if tag == "LastName":
                 last = child.text or ""
@@ -143,11 +147,8 @@ def _authors(author_list: Any) -> tuple[Author, ...]:
                 fore = child.text or ""
             elif tag == "Initials":
                 initials = child.text or ""
-            elif tag == "CollectiveName":
+            else:
                 authors.append(Author("", "", "", _text(child)))
-                break
-            elif tag != "Suffix":
-                authors.append(Author(last, fore, initials))
                 break
         else:
             authors.append(Author(last, fore, initials))
@@ -192,21 +193,39 @@ def _texts(container: Any, tag: str) -> tuple[str, ...]:
     return tuple(text for text in map(_text, container.iterchildren(tag)) if text)
 
 
-def _article(element: Any, position: int) -> ParsedItem:
+_CITATION_TAGS = ("PMID", "DateRevised", "Article", "MeshHeadingList", "KeywordList")
+
+
+def _article(element: Any, position: int, fingerprint: str = "") -> ParsedItem:
     citation = pubmed_data = None
     for child in element:
-        if child.tag == "MedlineCitation":
+        tag = child.tag
+        if tag == "MedlineCitation":
             citation = child
-        elif child.tag == "PubmedData":
+        elif tag == "PubmedData":
             pubmed_data = child
     if citation is None:
         return RecordError(position, "PubmedArticle without MedlineCitation")
-    parts: dict[str, Any] = {}
-    for child in citation:
-        parts.setdefault(child.tag, child)
-    pmid_element = parts.get("PMID")
+    # One pass over the citation and one over the article, keeping the first element of each
+    # tag (lxml makes a Python object for every element touched, so each is touched once).
+    pmid_element = article = revised = None
+    keyword_lists = []
+    mesh_lists = []
+    for child in citation.iterchildren(*_CITATION_TAGS):
+        tag = child.tag
+        if tag == "Article":
+            if article is None:
+                article = child
+        elif tag == "PMID":
+            if pmid_element is None:
+                pmid_element = child
+        elif tag == "MeshHeadingList":
+            mesh_lists.append(child)
+        elif tag == "KeywordList":
+            keyword_lists.append(child)
+        elif revised is None:
+            revised = child  # DateRevised
     pmid = normalise_pmid(pmid_element.text if pmid_element is not None else None)
-    article = parts.get("Article")
     fields: dict[str, Any] = {}
     doi = None
     if article is not None:
@@ -215,8 +234,8 @@ def _article(element: Any, position: int) -> ParsedItem:
             if tag == "ELocationID":
                 if doi is None and child.get("EIdType") == "doi":
                     doi = normalise_doi(child.text)
-            else:
-                fields.setdefault(tag, child)
+            elif tag not in fields:
+                fields[tag] = child
     title = _text(fields.get("ArticleTitle")) or _text(fields.get("VernacularTitle"))
     if pmid is None:
         return RecordError(position, "record has no PMID", title[:80] or None)
@@ -228,9 +247,11 @@ def _article(element: Any, position: int) -> ParsedItem:
     if doi is None:
         doi = normalise_doi(ids.get("doi"))
     types = _texts(fields.get("PublicationTypeList"), "PublicationType")
-    mesh = tuple(map(_clean, _MESH(citation)))
+    mesh: tuple[str, ...] = ()
+    for mesh_list in mesh_lists:
+        mesh += tuple(map(_clean, _MESH(mesh_list)))
     keywords: tuple[str, ...] = ()
-    for keyword_list in citation.iterchildren("KeywordList"):
+    for keyword_list in keyword_lists:
         keywords += _texts(keyword_list, "Keyword")
     return ParsedRecord(
         source_format=FORMAT,
@@ -251,7 +272,8 @@ def _article(element: Any, position: int) -> ParsedItem:
         abstract=_abstract(fields.get("Abstract")),
         language=_stripped(fields.get("Language")),
         retracted=_RETRACTED in types,
-        date_revised=_date(parts.get("DateRevised")),
+        date_revised=_date(revised),
+        fingerprint=fingerprint,
     )
 
 
@@ -347,10 +369,10 @@ def _emit(pending: list[tuple[int, Any]], known: KnownRecords | None) -> Iterato
         if key is not None and key in unchanged:
             yield UnchangedRecord(position, key[0])
             continue
-        item = _HANDLERS[element.tag](element, position)
-        if key is not None and isinstance(item, ParsedRecord):
-            item = replace(item, fingerprint=key[1])
-        yield item
+        if key is not None:
+            yield _article(element, position, key[1])
+        else:
+            yield _HANDLERS[element.tag](element, position)
 
 
 def _release(pending: list[tuple[int, Any]]) -> None:
@@ -388,12 +410,19 @@ def parse(
     pending: list[tuple[int, Any]] = []
     try:
         for _event, element in context:
-            if position == 0:
-                parent = element.getparent()
-                if parent is None or parent.tag not in _ROOTS:
+            # Every record must sit directly in the set: a record nested anywhere else (a
+            # damaged or hostile file) is an error, never something we free by index.
+            parent = element.getparent()
+            if parent is None or parent.tag not in _ROOTS:
+                if position == 0:
                     raise LiteratureParseError(
                         source, "not a PubMed XML file (records are not inside PubmedArticleSet)"
                     )
+                raise LiteratureParseError(
+                    source,
+                    f"<{element.tag}> is not directly inside PubmedArticleSet",
+                    position=position + 1,
+                )
             position += 1
             if known is None:  # one record at a time, freed as soon as it has been read
                 yield _HANDLERS[element.tag](element, position)

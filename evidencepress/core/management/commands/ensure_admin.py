@@ -11,6 +11,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 
+from evidencepress.core.roles import ensure_roles
+
 
 class Command(BaseCommand):
     help = (
@@ -26,6 +28,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         username: str = options["username"]
+        ensure_roles()
         login_file = Path(settings.VAR_DIR) / "admin-login.txt"
         user_model = get_user_model()
         user = user_model.objects.filter(username=username).first()

@@ -76,7 +76,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--topic", required=True, help="Topic slug.")
-        parser.add_argument("--format", choices=("json", "text"), default="text")
+        parser.add_argument(
+            "--format",
+            choices=("json", "text"),
+            default="text",
+            help="json for programs (keys in docs/data-dictionary.md), text for people.",
+        )
         parser.add_argument(
             "--no-demo", action="store_true", help="Leave out demonstration (invented) cases."
         )

@@ -31,7 +31,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--topic", required=True, help="Topic slug.")
-        parser.add_argument("--format", choices=("csv", "json"), default="csv")
+        parser.add_argument(
+            "--format", choices=("csv", "json"), default="csv", help="Output format (csv or json)."
+        )
         parser.add_argument("--no-demo", action="store_true", help="Leave out demonstration cases.")
         parser.add_argument("--output", type=Path, help="Write to this file instead of stdout.")
 

@@ -1,0 +1,141 @@
+"""AMA-style references (AMA Manual of Style, 11th edition, section 3.13), from plain data.
+
+Pure: imports nothing from Django. The rules we apply:
+
+- authors as "Surname Initials" without full stops, separated by commas; with more than six
+  authors, the first three followed by "et al";
+- the article title as stored, ending with a full stop;
+- the journal abbreviation as stored (italicised by the template), then
+  "year;volume(issue):pages." with abbreviated page ranges written in full (845-50 → 845-850);
+- "doi:10.xxx" at the end when a DOI is known. PubMed and DOI links are given alongside.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+MAX_AUTHORS = 6
+LISTED_WHEN_TRUNCATED = 3
+DEMO_LABEL = "Demonstration data — not medical evidence"
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceData:
+    """One publication, as plain data."""
+
+    authors: Sequence[Mapping[str, str]] = ()
+    title: str = ""
+    journal: str = ""
+    year: int | None = None
+    volume: str = ""
+    issue: str = ""
+    pages: str = ""
+    doi: str = ""
+    pmid: str = ""
+    is_demo: bool = False
+    key: str = ""  # an identifier for links (e.g. the publication's primary key)
+
+
+@dataclass(frozen=True, slots=True)
+class FormattedReference:
+    number: int
+    authors: str  # "Zhang X, Xie Y, Wang L."
+    title: str  # "Rare cutaneous side effects of imiquimod."
+    journal: str  # italicised by the template
+    details: str  # "2023;13(9):1909-1934."
+    doi: str  # "doi:10.1007/..." or ""
+    pubmed_url: str
+    doi_url: str
+    is_demo: bool
+    key: str
+
+    @property
+    def text(self) -> str:
+        """The whole reference as one plain string."""
+        parts = [self.authors, self.title, self.journal + "." if self.journal else "", self.details]
+        text = " ".join(p for p in parts if p)
+        if self.doi:
+            text += f" {self.doi}"
+        return text
+
+    @property
+    def demo_label(self) -> str:
+        return DEMO_LABEL if self.is_demo else ""
+
+
+def _initials(author: Mapping[str, str]) -> str:
+    initials = (author.get("initials") or "").replace(".", "").replace(" ", "")
+    if initials:
+        return initials
+    fore = author.get("fore_name") or ""
+    return "".join(part[0].upper() for part in re.split(r"[\s.\-]+", fore) if part)
+
+
+def format_author(author: Mapping[str, str]) -> str:
+    """'Surname FM', or a group author's name as given."""
+    collective = (author.get("collective_name") or "").strip()
+    if collective:
+        return collective
+    last = (author.get("last_name") or "").strip()
+    initials = _initials(author)
+    return f"{last} {initials}".strip()
+
+
+def format_authors(authors: Sequence[Mapping[str, str]]) -> str:
+    names = [name for name in (format_author(a) for a in authors) if name]
+    if not names:
+        return ""
+    if len(names) > MAX_AUTHORS:
+        names = [*names[:LISTED_WHEN_TRUNCATED], "et al"]
+    return ", ".join(names) + "."
+
+
+def full_page_range(pages: str) -> str:
+    """'845-50' → '845-850'; other forms are returned unchanged (AMA gives ranges in full)."""
+    pages = pages.strip().replace("–", "-")
+    match = re.fullmatch(r"(\d+)-(\d+)", pages)
+    if not match:
+        return pages
+    first, last = match.groups()
+    if len(last) < len(first):
+        last = first[: len(first) - len(last)] + last
+    return f"{first}-{last}"
+
+
+def _with_stop(text: str) -> str:
+    text = " ".join(text.split())
+    if text and text[-1] not in ".?!":
+        text += "."
+    return text
+
+
+def format_details(data: ReferenceData) -> str:
+    """'2023;13(9):1909-1934.' with whatever parts are known."""
+    out = str(data.year) if data.year else ""
+    if data.volume:
+        out += f";{data.volume}" if out else data.volume
+    if data.issue:
+        out += f"({data.issue})" if data.volume or not out else f";({data.issue})"
+    if data.pages:
+        out += f":{full_page_range(data.pages)}"
+    return out + "." if out else ""
+
+
+def format_ama(data: ReferenceData, *, number: int) -> FormattedReference:
+    """Format one reference in AMA style."""
+    doi = data.doi.strip()
+    pmid = data.pmid.strip()
+    return FormattedReference(
+        number=number,
+        authors=format_authors(data.authors),
+        title=_with_stop(data.title),
+        journal=data.journal.strip().rstrip("."),
+        details=format_details(data),
+        doi=f"doi:{doi}" if doi else "",
+        pubmed_url=f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" if pmid else "",
+        doi_url=f"https://doi.org/{doi}" if doi else "",
+        is_demo=data.is_demo,
+        key=data.key,
+    )

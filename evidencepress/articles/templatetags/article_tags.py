@@ -1,0 +1,93 @@
+"""Template helpers for articles: citation markers, percentages and case-field labels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django import template
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from evidencepress.evidence.models import ReportedPatient
+
+register = template.Library()
+
+_CHOICES: dict[str, dict[str, str]] = {
+    name: dict(getattr(ReportedPatient, name.title().replace("_", "")).choices)
+    for name in ("sex", "setting", "depth", "response", "assessment", "status")
+}
+
+
+def _markers(context: template.Context, ids: Iterable[int]) -> SafeString:
+    numbers_by_id: dict[int, int] = getattr(context.get("page"), "citation_numbers", {}) or {}
+    numbers = sorted({numbers_by_id[pk] for pk in ids if pk in numbers_by_id})
+    if not numbers:
+        return SafeString("")
+    links = format_html_join(
+        ", ", '<a href="#ref-{0}" aria-label="Reference {0}">{0}</a>', ((n,) for n in numbers)
+    )
+    return format_html('<sup class="cite">[{}]</sup>', links)
+
+
+@register.simple_tag(takes_context=True)
+def cite(context: template.Context, publications: Any) -> SafeString:
+    """Superscript reference numbers, e.g. [1, 3], linking to the page's reference list.
+
+    Takes a publication, a list of publications, a primary key or a list of primary keys.
+    """
+    if publications is None or publications == "":
+        return SafeString("")
+    items = publications if isinstance(publications, Iterable) else [publications]
+    ids = [getattr(item, "pk", item) for item in items if item is not None]
+    return _markers(context, [int(pk) for pk in ids if pk is not None])
+
+
+@register.simple_tag(takes_context=True)
+def article_body(context: template.Context) -> SafeString:
+    """The page's blocks, each rendered by its own template with this template's context
+    (as `{% include_block %}` would), reusing recent HTML only while nothing it shows has
+    changed (articles/rendering.py)."""
+    from evidencepress.articles.rendering import render_body
+
+    page = context.get("page")
+    if page is None or not hasattr(page, "body"):
+        return SafeString("")
+    return render_body(page, context.flatten())
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    """0.4 → '40%'; None → 'not calculable'."""
+    if value is None:
+        return "not calculable"
+    return f"{value:.0%}"
+
+
+@register.filter
+def number(value: float | None) -> str:
+    """A computed number without a needless '.0'; None → '—'."""
+    if value is None:
+        return "—"
+    return f"{value:g}" if float(value) != int(value) else str(int(value))
+
+
+@register.filter
+def case_label(value: str, kind: str) -> str:
+    """The display label of a case choice value, e.g. 'complete' → 'Complete response'."""
+    return _CHOICES.get(kind, {}).get(value, value)
+
+
+@register.filter
+def yes_no(value: bool | None) -> str:
+    return "Not reported" if value is None else ("Yes" if value else "No")
+
+
+@register.simple_tag
+def publication_entry_url(pk: int | str) -> str:
+    """The public page of a cited publication."""
+    try:
+        return reverse("publication_detail", args=[pk])
+    except NoReverseMatch:
+        return f"/evidence/publications/{pk}/"

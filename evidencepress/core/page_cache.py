@@ -1,0 +1,225 @@
+"""A whole-response cache for anonymous readers of public pages, cleared when content changes.
+
+Only responses that are identical for every anonymous reader are stored: GET, no query string,
+no session cookie on the request (so never a logged-in editor or a reviewer), status 200, no
+Set-Cookie (a page that issues a CSRF token is a form and is never stored), no
+`Cache-Control: private`/`no-store`/`no-cache`, and a path outside the excluded prefixes (the admin
+with its previews, the summary request form, search). Entries are keyed on a *generation*
+token; publishing, unpublishing, moving or deleting a page, and any change to the evidence,
+replace it, so every stored page is dropped at once (the evidence on a page is live, and one
+change can alter many pages). Entries also expire after `PAGE_CACHE["TIMEOUT"]` seconds.
+
+Settings: `PAGE_CACHE = {"ENABLED": bool, "ALIAS": cache alias, "TIMEOUT": seconds,
+"EXCLUDE_PREFIXES": [...]}`. Use a cache all app servers share (file or Redis), so a publish on
+one server clears the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import BaseCache, caches
+from django.http import HttpRequest, HttpResponse
+
+GENERATION_KEY = "evidencepress:pagecache:generation"
+DEFAULT_EXCLUDE_PREFIXES = (
+    "/admin/",
+    "/django-admin/",
+    "/summaries/",
+    "/search/",
+    "/documents/",
+    "/accounts/",
+    "/_util/",
+)
+_STORED_TYPES = (
+    "text/html",
+    "application/xml",
+    "text/xml",
+    "application/rss+xml",
+    "application/atom+xml",
+    "text/plain",
+)
+HIT_HEADER = "X-Page-Cache"
+# Each process keeps its most used entries in memory as well: the shared cache compresses what it
+# stores, and decompressing a 150 kB page on every hit would cost more than the rest of the hit.
+# Keys include the generation, so a publish elsewhere still takes effect on the next request.
+LOCAL_ENTRIES = 256
+Entry = tuple[int, list[tuple[str, str]], bytes]  # status, headers, body
+_local: OrderedDict[str, tuple[float, Entry]] = OrderedDict()
+_local_lock = threading.Lock()
+
+
+def _local_get(key: str) -> Entry | None:
+    with _local_lock:
+        found = _local.get(key)
+        if found is None:
+            return None
+        expires, entry = found
+        if expires < time.monotonic():
+            del _local[key]
+            return None
+        _local.move_to_end(key)
+        return entry
+
+
+def _local_put(key: str, entry: Entry, timeout: int) -> None:
+    with _local_lock:
+        _local[key] = (time.monotonic() + timeout, entry)
+        _local.move_to_end(key)
+        while len(_local) > LOCAL_ENTRIES:
+            _local.popitem(last=False)
+
+
+def _config() -> dict[str, Any]:
+    return dict(getattr(settings, "PAGE_CACHE", {}))
+
+
+def _cache() -> BaseCache:
+    alias = _config().get("ALIAS", "default")
+    # Settings without the alias (e.g. tests with one memory cache) fall back to the default.
+    return caches[alias if alias in settings.CACHES else "default"]
+
+
+def _timeout() -> int:
+    return int(_config().get("TIMEOUT", 300))
+
+
+def cache_enabled() -> bool:
+    return bool(_config().get("ENABLED", False))
+
+
+def _generation(cache: BaseCache) -> str:
+    value = cache.get(GENERATION_KEY)
+    if value is None:
+        # A random token, not a counter: after the shared cache is emptied, old in-process
+        # entries can never be mistaken for the new generation's.
+        cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+        value = cache.get(GENERATION_KEY, "")
+    return str(value)
+
+
+def page_cache_clear(**_: Any) -> None:
+    """Drop every stored page by starting a new generation (a signal receiver)."""
+    _cache().set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+def request_is_cacheable(request: HttpRequest) -> bool:
+    """Could the response to this request be shared with every anonymous reader?"""
+    if request.method not in ("GET", "HEAD") or request.META.get("QUERY_STRING"):
+        return False
+    if settings.SESSION_COOKIE_NAME in request.COOKIES:
+        return False
+    if request.META.get("HTTP_AUTHORIZATION"):
+        return False
+    excluded = tuple(_config().get("EXCLUDE_PREFIXES", DEFAULT_EXCLUDE_PREFIXES))
+    return not request.path.startswith(excluded)
+
+
+def response_is_cacheable(request: HttpRequest, response: HttpResponse) -> bool:
+    """Is this response the same for everyone (nothing personal, no cookie, complete)?"""
+    if response.status_code != 200 or response.streaming or response.cookies:
+        return False
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return False
+    control = response.get("Cache-Control", "").lower()
+    if any(word in control for word in ("private", "no-store", "no-cache")):
+        return False
+    if "cookie" in response.get("Vary", "").lower() and request.COOKIES:
+        return False
+    content_type = response.get("Content-Type", "").split(";")[0].strip()
+    return content_type in _STORED_TYPES
+
+
+def _key(request: HttpRequest, generation: str) -> str:
+    digest = hashlib.sha256(f"{request.get_host()}|{request.path}".encode()).hexdigest()[:40]
+    return f"evidencepress:page:{generation}:{digest}"
+
+
+class PageCacheMiddleware:
+    """Serve stored public responses before the rest of the stack runs; store new ones.
+
+    Put it first in MIDDLEWARE: a stored response already carries the security headers that the
+    inner middleware added when it was first rendered.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not cache_enabled() or not request_is_cacheable(request):
+            return self.get_response(request)
+        cache = _cache()
+        key = _key(request, _generation(cache))
+        # HEAD requests are answered by the view (a stored body must not be sent for them).
+        stored = None
+        if request.method == "GET":
+            stored = _local_get(key)
+            if stored is None:
+                stored = cache.get(key)
+                if stored is not None:
+                    # The shared copy may be older; a short local life keeps the total bounded.
+                    _local_put(key, stored, min(60, _timeout()))
+        if stored is not None:
+            status, headers, content = stored
+            response = HttpResponse(content, status=status)
+            for name, value in headers:
+                response[name] = value
+            response[HIT_HEADER] = "hit"
+            return response
+        response = self.get_response(request)
+        if response_is_cacheable(request, response):
+            timeout = _timeout()
+            headers = [(name, value) for name, value in response.items() if name != HIT_HEADER]
+            if request.method == "GET":
+                entry = (response.status_code, headers, response.content)
+                cache.set(key, entry, timeout)
+                _local_put(key, entry, timeout)
+            response[HIT_HEADER] = "miss"
+        return response
+
+
+def connect_signals() -> None:
+    """Clear the page cache whenever published content or the evidence behind it changes."""
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+    from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
+
+    from evidencepress.evidence import models as evidence
+
+    for signal in (page_published, page_unpublished, post_page_move, page_slug_changed):
+        signal.connect(page_cache_clear, dispatch_uid=f"page_cache_clear_{id(signal)}")
+    from wagtail.models import Page
+
+    post_delete.connect(page_cache_clear, sender=Page, dispatch_uid="page_cache_clear_page_delete")
+    for model in (
+        evidence.Topic,
+        evidence.Publication,
+        evidence.ReportedPatient,
+        evidence.AdverseEvent,
+        evidence.Appraisal,
+        evidence.SourceSpan,
+    ):
+        for signal in (post_save, post_delete):
+            signal.connect(
+                page_cache_clear,
+                sender=model,
+                dispatch_uid=f"page_cache_clear_{model.__name__}_{id(signal)}",
+            )
+    for relation in ("prior_treatments", "concurrent_treatments"):
+        m2m_changed.connect(
+            page_cache_clear,
+            sender=getattr(evidence.ReportedPatient, relation).through,
+            dispatch_uid=f"page_cache_clear_{relation}",
+        )
+    m2m_changed.connect(
+        page_cache_clear,
+        sender=evidence.Publication.topics.through,
+        dispatch_uid="page_cache_clear_publication_topics",
+    )

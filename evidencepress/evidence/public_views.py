@@ -1,0 +1,59 @@
+"""The public entry for one publication: its reference, links, what we read in it, its cases.
+
+Article reference lists link here, so a reader can see what a cited source is and what the
+curators took from it before following the link to PubMed or the publisher.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_GET
+
+from .models import Publication
+
+FACTS_HEADING = "Facts read in the source:"
+
+
+def read_facts(notes: str) -> tuple[list[str], str]:
+    """Split curator notes into the bullet list under FACTS_HEADING and the remaining text."""
+    if FACTS_HEADING not in notes:
+        return [], notes.strip()
+    before, _, after = notes.partition(FACTS_HEADING)
+    facts: list[str] = []
+    rest: list[str] = [before.strip()]
+    for line in after.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("- "):
+            facts.append(stripped[2:].strip())
+        elif stripped:
+            rest.append(stripped)
+    return facts, "\n\n".join(part for part in rest if part)
+
+
+@require_GET
+def publication_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """`/evidence/publications/<id>/`: one publication, public and read-only."""
+    from evidencepress.articles.models import reference_data
+    from evidencepress.articles.references import format_ama
+
+    publication = get_object_or_404(
+        Publication.objects.annotate(
+            case_count=Count("patients", distinct=True),
+            verified_case_count=Count("patients", filter=Q(patients__verified=True), distinct=True),
+        ).prefetch_related("topics"),
+        pk=pk,
+    )
+    facts, notes = read_facts(publication.notes)
+    return TemplateResponse(
+        request,
+        "evidence/publication_detail.html",
+        {
+            "publication": publication,
+            "reference": format_ama(reference_data(publication), number=1),
+            "facts": facts,
+            "notes": notes,
+        },
+    )

@@ -1,0 +1,249 @@
+"""Admin views for the evidence base: the per-topic evidence summary editors read.
+
+The view is thin: it reads the optional case filters, asks `selection.topic_report` for every
+number, and turns the frozen result into rows for the template. Nothing here computes a
+statistic; it only formats what the synthesis returned.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from importlib import import_module
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+from django.views.generic import TemplateView
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
+
+from .forms import SummaryFilterForm
+from .models import AdverseEvent, ReportedPatient, Topic
+from .selection import CaseFilters, TopicReport, topic_report
+from .synthesis import Distribution, Proportion
+
+logger = logging.getLogger(__name__)
+
+RESPONSE_LABELS = dict(ReportedPatient.Response.choices)
+STATUS_LABELS = dict(ReportedPatient.Status.choices)
+SEVERITY_LABELS = dict(AdverseEvent.Severity.choices)
+
+
+def percent(value: float | None) -> str:
+    """A proportion as a percentage with one decimal, e.g. 0.1466 -> "14.7%"."""
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def number(value: float | None) -> str:
+    """A median or range end without trailing zeros, e.g. 8.0 -> "8", 12.5 -> "12.5"."""
+    return "—" if value is None else f"{value:g}"
+
+
+@dataclass(frozen=True)
+class ProportionRow:
+    label: str
+    count: int
+    total: int
+    percent: str
+    ci: str
+
+    @classmethod
+    def from_share(cls, label: str, share: Proportion) -> ProportionRow:
+        ci = "—" if share.ci_low is None else f"{percent(share.ci_low)} to {percent(share.ci_high)}"
+        return cls(label, share.count, share.total, percent(share.proportion), ci)
+
+
+@dataclass(frozen=True)
+class DistributionRow:
+    label: str
+    unit: str
+    reported: int
+    of: int
+    median: str
+    iqr: str
+    range: str
+
+    @classmethod
+    def from_values(
+        cls, label: str, unit: str, values: Distribution, out_of: int
+    ) -> DistributionRow:
+        iqr = "—" if values.q1 is None else f"{number(values.q1)} to {number(values.q3)}"
+        spread = (
+            "—"
+            if values.minimum is None
+            else f"{number(values.minimum)} to {number(values.maximum)}"
+        )
+        return cls(label, unit, values.reported, out_of, number(values.median), iqr, spread)
+
+
+# Case fields whose model verbose name does not carry the unit.
+_FIELD_LABELS = {
+    "time_to_response_weeks": "Time to response (weeks)",
+    "follow_up_months": "Follow-up (months)",
+    "status_at_last_follow_up": "Status at last follow-up",
+}
+
+
+def field_label(name: str) -> str:
+    """The editor-facing name of a case field, as in the patient form."""
+    if name in _FIELD_LABELS:
+        return _FIELD_LABELS[name]
+    try:
+        return str(ReportedPatient._meta.get_field(name).verbose_name).capitalize()
+    except FieldDoesNotExist:  # a synthesis-only key
+        return name.replace("_", " ").capitalize()
+
+
+def summary_context(report: TopicReport) -> dict[str, Any]:
+    """Rows for the summary template, formatted from the report and nothing else."""
+    synthesis = report.synthesis
+    responders = synthesis.responses["complete"].count + synthesis.responses["partial"].count
+    return {
+        "responses": [
+            ProportionRow.from_share(RESPONSE_LABELS.get(name, name), share)
+            for name, share in synthesis.responses.items()
+        ],
+        "any_response": ProportionRow.from_share(
+            "Any response (complete or partial)", synthesis.any_response
+        ),
+        "recurrence": ProportionRow.from_share(
+            "Recurrence among responders (where reported)", synthesis.recurrence_among_responders
+        ),
+        "with_adverse_events": ProportionRow.from_share(
+            "Patients with at least one adverse event", synthesis.patients_with_adverse_events
+        ),
+        "distributions": [
+            DistributionRow.from_values(
+                "Time to response (responders)",
+                "weeks",
+                synthesis.time_to_response_weeks,
+                responders,
+            ),
+            DistributionRow.from_values(
+                "Follow-up", "months", synthesis.follow_up_months, synthesis.patients
+            ),
+        ],
+        "adverse_events": [
+            {
+                "kind": event.kind.capitalize(),
+                "patients": event.patients,
+                "events": event.events,
+                "severity": "; ".join(
+                    f"{SEVERITY_LABELS.get(severity, severity)}: {count}"
+                    for severity, count in event.by_severity.items()
+                    if count
+                ),
+                "led_to_stop": event.led_to_stop,
+            }
+            for event in synthesis.adverse_events
+        ],
+        "missing": sorted(
+            ((field_label(name), count) for name, count in synthesis.missing.items()),
+            key=lambda item: (-item[1], item[0]),
+        ),
+        "cases": [
+            {
+                "label": case.label,
+                "is_demo": case.is_demo,
+                "response": RESPONSE_LABELS.get(case.response, case.response),
+                "duration": number(_float(case.regimen_duration_weeks)),
+                "time_to_response": number(_float(case.time_to_response_weeks)),
+                "follow_up": number(_float(case.follow_up_months)),
+                "recurrence": {True: "Yes", False: "No"}.get(case.recurrence, "Not reported"),
+                "status": STATUS_LABELS.get(case.status_at_last_follow_up, ""),
+            }
+            for case in report.cases
+        ],
+    }
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def plot_figures(report: TopicReport) -> dict[str, Any]:
+    """The swimmer plot and response chart as SVG, when the plots module is installed.
+
+    `plots` returns sanitised SVG (no scripts, no event handlers), so it is marked safe here.
+    Without it, or when drawing fails (logged with its traceback), the page still shows the same
+    data as tables, with a note: a broken chart must not hide the numbers from editors.
+    """
+    try:
+        plots = import_module("evidencepress.evidence.plots")
+    except ImportError:
+        return {"available": False}
+    swimmer = getattr(plots, "swimmer_plot_svg", None)
+    chart = getattr(plots, "response_chart_svg", None)
+    if swimmer is None or chart is None:
+        return {"available": False}
+    name = report.topic.name
+    try:
+        return {
+            "available": True,
+            "swimmer": _svg(swimmer(report.cases, title=f"Each patient's course: {name}")),
+            "responses": _svg(
+                chart(report.synthesis, title=f"Responses with 95% intervals: {name}")
+            ),
+        }
+    except Exception:
+        logger.exception("could not draw the plots of topic %s", report.topic.slug)
+        return {"available": False, "failed": True}
+
+
+def _svg(markup: str) -> SafeString:
+    # plots.py draws this SVG itself from numbers and escaped labels; it carries no script.
+    return mark_safe(markup)  # noqa: S308  # nosemgrep
+
+
+class TopicSummaryView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
+    """Everything computed about one topic's cases, for editors (GET filters narrow the cases)."""
+
+    model = Topic
+    any_permission_required = ["add", "change", "delete", "view"]
+    template_name = "evidence/admin/topic_summary.html"
+    page_title = "Evidence summary"
+    header_icon = "table"
+    index_url_name: str | None = None
+    edit_url_name: str | None = None
+
+    def setup(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        super().setup(request, *args, **kwargs)
+        self.object = get_object_or_404(Topic, pk=kwargs["pk"])
+
+    def get_page_subtitle(self) -> str:
+        return self.object.name
+
+    def get_breadcrumbs_items(self) -> list[dict[str, str]]:
+        items = list(self.breadcrumbs_items)
+        if self.index_url_name:
+            items.append({"url": reverse(self.index_url_name), "label": "Topics"})
+        if self.edit_url_name:
+            items.append(
+                {
+                    "url": reverse(self.edit_url_name, args=[self.object.pk]),
+                    "label": str(self.object),
+                }
+            )
+        items.append({"url": "", "label": self.page_title, "sublabel": self.object.name})
+        return items
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        form = SummaryFilterForm(self.request.GET or None)
+        filters = form.case_filters() if form.is_valid() else CaseFilters()
+        report = topic_report(self.object, filters)
+        context.update(
+            topic=self.object,
+            form=form,
+            report=report,
+            synthesis=report.synthesis,
+            certainty=report.certainty,
+            appraisal=report.appraisal,
+            gaps=report.gaps,
+            plots=plot_figures(report),
+            **summary_context(report),
+        )
+        return context

@@ -1,0 +1,96 @@
+"""Send an approved summary: an email with the text (plain + HTML) and the same text as a PDF.
+
+The PDF is not stored: it is made again, byte for byte from the same encrypted text, whenever
+it is needed (email, editor's download) until the request is purged. The subject line carries
+no personal or health detail.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from .models import SummaryRequest
+from .rendering import text_to_html
+
+logger = logging.getLogger(__name__)
+
+SUBJECT = "Your plain-language summary from EvidencePress"
+
+
+class DeliveryFailed(RuntimeError):
+    """The email could not be handed to the mail server; nothing was marked as sent."""
+
+
+def _refuse_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    # The PDF is made from our own template and text only: never fetch anything (no network,
+    # no local files named by user text).
+    raise ValueError(f"The summary PDF may not load external resources ({url[:40]!r}).")
+
+
+def withdraw_url(token: str) -> str:
+    base = (settings.SUMMARIES_PUBLIC_BASE_URL or settings.WAGTAILADMIN_BASE_URL).rstrip("/")
+    return base + reverse("summaries:withdraw", kwargs={"token": token})
+
+
+def _context(summary_request: SummaryRequest, link: str | None) -> dict[str, Any]:
+    return {
+        "topic": summary_request.topic,
+        "reference": summary_request.reference,
+        "summary_html": text_to_html(summary_request.drafted_text),
+        "summary_text": summary_request.drafted_text,
+        "contains_demo": summary_request.draft_contains_demo,
+        "withdraw_url": link,
+        "checked": bool(
+            summary_request.editor_approved_at and summary_request.clinician_approved_at
+        ),
+        "retention_days": settings.SUMMARIES_RETENTION_DAYS,
+    }
+
+
+def summary_pdf(summary_request: SummaryRequest) -> bytes:
+    """The summary as a PDF (WeasyPrint), from the stored text; escaped like every page."""
+    from weasyprint import HTML
+
+    document = render_to_string("summaries/summary_pdf.html", _context(summary_request, None))
+    pdf: bytes = HTML(string=document, url_fetcher=_refuse_fetch).write_pdf()
+    return pdf
+
+
+def summary_email(summary_request: SummaryRequest, *, token: str) -> EmailMultiAlternatives:
+    """The email for one request: text body, HTML alternative, PDF attachment."""
+    context = _context(summary_request, withdraw_url(token))
+    message = EmailMultiAlternatives(
+        subject=SUBJECT,
+        body=render_to_string("summaries/summary_email.txt", context),
+        to=[summary_request.email],
+    )
+    message.attach_alternative(
+        render_to_string("summaries/summary_email.html", context), "text/html"
+    )
+    message.attach(
+        f"evidencepress-summary-{summary_request.reference}.pdf",
+        summary_pdf(summary_request),
+        "application/pdf",
+    )
+    return message
+
+
+def summary_send(summary_request: SummaryRequest, *, token: str) -> None:
+    """Hand the email to the configured backend; raise DeliveryFailed if it is not accepted."""
+    message = summary_email(summary_request, token=token)
+    try:
+        accepted = message.send(fail_silently=False)
+    except Exception as error:
+        # The reason is logged without the address or the text (they are personal data).
+        logger.warning(
+            "summary %s: sending failed (%s)", summary_request.reference, type(error).__name__
+        )
+        raise DeliveryFailed("The mail server did not accept the summary.") from error
+    if accepted != 1:
+        raise DeliveryFailed("The mail server did not accept the summary.")

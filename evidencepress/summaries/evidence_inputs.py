@@ -1,0 +1,94 @@
+"""Gather a topic's evidence as plain data and draft a reader's summary from it (a selector).
+
+The only Django-side step of drafting: it reads the topic report (`evidence.selection`), the
+sourced facts about the topic's treatment and the publications to cite, then hands plain data to
+the pure `matching` and `drafting` modules. A fixed number of queries whatever the number of
+cases: the topic report's, plus one each for facts, publications and treatment names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from evidencepress.articles.models import reference_data
+from evidencepress.articles.references import format_ama
+from evidencepress.evidence.models import EvidenceFact, Publication, Topic, Treatment
+from evidencepress.evidence.selection import TopicReport, topic_report
+from evidencepress.evidence.synthesis import synthesise
+
+from .drafting import (
+    MAX_SOURCES_CITED,
+    Draft,
+    DraftInputs,
+    Fact,
+    Reference,
+    cited_publications,
+    draft_summary,
+)
+from .matching import Situation, match_cases
+
+
+def publication_reference(publication: Publication) -> Reference:
+    """A publication as a citation (AMA style, `articles.references`) with its best link."""
+    formatted = format_ama(reference_data(publication), number=1)
+    return Reference(
+        key=f"publication-{publication.pk}",
+        citation=formatted.text,
+        url=formatted.pubmed_url or formatted.doi_url,
+        is_demo=publication.is_demo,
+    )
+
+
+def treatment_facts(topic: Topic) -> tuple[Fact, ...]:
+    """Sourced facts about the topic's treatment, from every topic about the same treatment.
+
+    Side-effect facts are usually read in reports on other conditions (e.g. imiquimod for sun
+    damage), so they are stored on a safety topic and shared by topics with the same treatment.
+    """
+    rows = (
+        EvidenceFact.objects.filter(topic__treatment__iexact=topic.treatment)
+        .select_related("publication")
+        .order_by("kind", "sort_order", "topic__slug", "key")
+    )
+    return tuple(
+        Fact(
+            key=f"{fact.topic_id}-{fact.key}",
+            kind=fact.kind,
+            statement=fact.statement,
+            reference=publication_reference(fact.publication),
+        )
+        for fact in rows
+    )
+
+
+def _case_references(publication_ids: Iterable[int]) -> dict[int, Reference]:
+    publications = Publication.objects.filter(pk__in=set(publication_ids)).order_by("pk")
+    return {publication.pk: publication_reference(publication) for publication in publications}
+
+
+def draft_inputs(report: TopicReport, situation: Situation) -> DraftInputs:
+    """The plain data a draft is written from, for one topic report and one situation."""
+    topic = report.topic
+    matches = match_cases(situation, report.cases)
+    slugs = {*situation.prior_treatments, *situation.current_treatments}
+    slugs.update(slug for m in matches for slug in m.case.concurrent_treatments)
+    names = dict(Treatment.objects.filter(slug__in=slugs).values_list("slug", "name"))
+    return DraftInputs(
+        topic_name=topic.name,
+        treatment=topic.treatment,
+        condition=topic.condition,
+        topic_synthesis=report.synthesis,
+        topic_cases=report.cases,
+        matches=matches,
+        similar_synthesis=synthesise([m.case for m in matches]),
+        certainty=report.certainty,
+        gaps=report.gaps,
+        facts=treatment_facts(topic),
+        case_references=_case_references(cited_publications(matches)[:MAX_SOURCES_CITED]),
+        treatment_names=names,
+    )
+
+
+def draft_for_topic(topic: Topic, situation: Situation) -> Draft:
+    """Draft the plain-language summary of `topic` for a reader in `situation`."""
+    return draft_summary(situation, draft_inputs(topic_report(topic), situation))

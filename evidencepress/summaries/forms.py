@@ -1,0 +1,216 @@
+"""The public request form: plain words, every field optional except email and consent.
+
+The field list is approved in docs/dpia.md (a test compares them): adding a field needs a
+data-protection review first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+
+from evidencepress.evidence.models import Topic, Treatment
+
+CONSENT_VERSION = "2026-11-1"
+DEMO_TOPIC_SLUG = "imiquimod-angiosarcoma"
+HONEYPOT_FIELD = "website"
+
+SETTING_CHOICES = [
+    ("scalp_face", "On the scalp or face"),
+    ("radiation", "On the breast or chest, after radiotherapy (radiation-associated)"),
+    ("lymphoedema", "In a swollen arm or leg (lymphoedema-associated)"),
+    ("other", "Somewhere else"),
+    ("unsure", "Not sure"),
+]
+DEPTH_CHOICES = [
+    ("superficial", "A flat or slightly raised patch on the skin"),
+    ("nodular", "A lump (nodule)"),
+    ("deep", "It goes deep under the skin"),
+    ("widespread", "Many areas, or it has spread widely"),
+    ("unknown", "Not sure"),
+]
+SURGERY_CHOICES = [("yes", "Yes"), ("no", "No"), ("unsure", "Not sure")]
+DETAIL_CHOICES = [
+    ("short", "Short: the main points on one page"),
+    ("detailed", "Detailed: more about the reported cases and the evidence"),
+]
+
+
+def consent_sentence() -> str:
+    days = settings.SUMMARIES_RETENTION_DAYS
+    return (
+        "I agree that EvidencePress stores my answers and email address, encrypted, so that "
+        "our summary editors and a clinician can read them to write my summary, and that "
+        f"they are deleted {days} days after the summary is sent or declined."
+    )
+
+
+class SummaryRequestForm(forms.Form):
+    topic = forms.ModelChoiceField(
+        label="Which treatment and condition is your question about?",
+        queryset=Topic.objects.all(),
+        to_field_name="slug",
+        empty_label=None,
+        error_messages={"invalid_choice": "Choose one of the topics in the list."},
+    )
+    setting = forms.ChoiceField(
+        label="Where did the angiosarcoma start?",
+        choices=SETTING_CHOICES,
+        initial="unsure",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose one answer, or “Not sure”."},
+    )
+    site = forms.CharField(
+        label="Where on the body is it now?",
+        help_text="For example: scalp, nose, left breast. Leave empty if you are not sure.",
+        required=False,
+        max_length=100,
+    )
+    lesion_size_mm = forms.IntegerField(
+        label="How big is the largest patch or lump, in millimetres?",
+        help_text="10 millimetres is 1 centimetre. Leave empty if you are not sure.",
+        required=False,
+        min_value=1,
+        max_value=500,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={
+            "invalid": "Write the size as a whole number of millimetres, like 15.",
+            "min_value": "The size must be at least 1 millimetre.",
+            "max_value": "That is more than 50 centimetres. Check the number, or leave it empty.",
+        },
+    )
+    lesion_count = forms.IntegerField(
+        label="How many patches or lumps are there?",
+        help_text="Leave empty if you are not sure.",
+        required=False,
+        min_value=1,
+        max_value=200,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={
+            "invalid": "Write the number as a whole number, like 3.",
+            "min_value": "Write at least 1, or leave it empty.",
+            "max_value": "Write a number up to 200, or leave it empty.",
+        },
+    )
+    lesion_depth = forms.ChoiceField(
+        label="What does it look like?",
+        choices=DEPTH_CHOICES,
+        initial="unknown",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose one answer, or “Not sure”."},
+    )
+    surgery_possible = forms.ChoiceField(
+        label="Have your doctors said that surgery is possible?",
+        choices=SURGERY_CHOICES,
+        initial="unsure",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose one answer, or “Not sure”."},
+    )
+    prior_treatments = forms.MultipleChoiceField(
+        label="Treatments you have had before",
+        help_text="Tick all that apply.",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Choose treatments from the list only."},
+    )
+    prior_treatments_other = forms.CharField(
+        label="Other treatments you have had (optional)",
+        required=False,
+        max_length=300,
+    )
+    current_treatments = forms.MultipleChoiceField(
+        label="Treatments you are having now",
+        help_text="Tick all that apply.",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Choose treatments from the list only."},
+    )
+    current_treatments_other = forms.CharField(
+        label="Other treatments you are having now (optional)",
+        required=False,
+        max_length=300,
+    )
+    question = forms.CharField(
+        label="What would you most like to know?",
+        help_text="In your own words. Please do not include your name or other people’s names.",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    detail = forms.ChoiceField(
+        label="How much detail would you like?",
+        choices=DETAIL_CHOICES,
+        initial="short",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose short or detailed."},
+    )
+    email = forms.EmailField(
+        label="Your email address",
+        help_text="We send the summary here. We use it for nothing else.",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={
+            "required": "Write your email address, so that we can send you the summary.",
+            "invalid": "Write an email address like name@example.com.",
+        },
+    )
+    consent = forms.BooleanField(
+        label="I agree",
+        error_messages={
+            "required": "Tick this box to agree, or we cannot write your summary.",
+        },
+    )
+    # Honeypot: hidden from people by CSS and from screen readers; bots fill it in.
+    website = forms.CharField(label="Leave this empty", required=False, max_length=200)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        treatments = [(t.slug, t.name) for t in Treatment.objects.order_by("name")]
+        self.fields["prior_treatments"].choices = treatments  # type: ignore[attr-defined]
+        self.fields["current_treatments"].choices = treatments  # type: ignore[attr-defined]
+        if not self.is_bound and Topic.objects.filter(slug=DEMO_TOPIC_SLUG).exists():
+            self.initial.setdefault("topic", DEMO_TOPIC_SLUG)
+        self.fields["consent"].help_text = consent_sentence()
+        self.fields[HONEYPOT_FIELD].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+        self._describe_fields()
+
+    def _describe_fields(self) -> None:
+        """Point each input at its hint and error text (aria-describedby) for screen readers."""
+        for name, field in self.fields.items():
+            bound = self[name]
+            described = []
+            if field.help_text:
+                described.append(f"{bound.auto_id}_hint")
+            if self.is_bound and self._errors is not None and name in self._errors:
+                described.append(f"{bound.auto_id}_error")
+                field.widget.attrs["aria-invalid"] = "true"
+            if described:
+                field.widget.attrs["aria-describedby"] = " ".join(described)
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        self._describe_fields()
+
+    @property
+    def is_spam(self) -> bool:
+        """True when the honeypot was filled in (call after is_valid())."""
+        return bool(self.cleaned_data.get(HONEYPOT_FIELD, "").strip())
+
+    def situation(self) -> dict[str, Any]:
+        """The answers about the reader's illness, as stored (encrypted) with the request."""
+        data = self.cleaned_data
+        return {
+            "setting": data["setting"],
+            "site": data["site"].strip(),
+            "lesion_size_mm": data["lesion_size_mm"],
+            "lesion_count": data["lesion_count"],
+            "lesion_depth": data["lesion_depth"],
+            "surgery_possible": data["surgery_possible"],
+            "prior_treatments": sorted(data["prior_treatments"]),
+            "prior_treatments_other": data["prior_treatments_other"].strip(),
+            "current_treatments": sorted(data["current_treatments"]),
+            "current_treatments_other": data["current_treatments_other"].strip(),
+            "question": data["question"].strip(),
+        }

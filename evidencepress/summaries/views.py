@@ -1,0 +1,92 @@
+"""Public pages: the request form, its confirmation, and the reader's withdrawal link."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+
+from evidencepress.core.audit import audit_record
+
+from . import ratelimit
+from .crypto import EncryptionUnavailable
+from .forms import CONSENT_VERSION, SummaryRequestForm, consent_sentence
+from .services import summary_request_for_token, summary_request_submit, summary_request_withdraw
+
+UNAVAILABLE = (
+    "Sorry, we cannot accept requests at the moment because of a technical problem. "
+    "Nothing you typed was saved. Please try again later."
+)
+
+
+def _client_address(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _too_many(request: HttpRequest) -> HttpResponse:
+    response = render(request, "summaries/too_many.html", status=429)
+    response["Retry-After"] = "3600"
+    return response
+
+
+@never_cache
+@sensitive_post_parameters()
+@require_http_methods(["GET", "POST"])
+def request_form(request: HttpRequest) -> HttpResponse:
+    address = _client_address(request)
+    if request.method != "POST":
+        form = SummaryRequestForm()
+        return render(request, "summaries/request_form.html", {"form": form})
+    if ratelimit.is_limited("address", address):
+        return _too_many(request)
+    form = SummaryRequestForm(request.POST)
+    if not form.is_valid():
+        # 200 with the errors beside their fields (test plan D5), not a 4xx page.
+        return render(request, "summaries/request_form.html", {"form": form})
+    if form.is_spam:
+        # Looks like success to the bot; nothing is stored.
+        ratelimit.record("address", address)
+        audit_record(action="summary_request.honeypot")
+        return redirect("summaries:request_sent")
+    email = form.cleaned_data["email"]
+    if ratelimit.is_limited("email", email):
+        return _too_many(request)
+    try:
+        summary_request_submit(
+            topic=form.cleaned_data["topic"],
+            email=email,
+            situation=form.situation(),
+            detail=form.cleaned_data["detail"],
+            consent_version=CONSENT_VERSION,
+        )
+    except EncryptionUnavailable:
+        form.add_error(None, UNAVAILABLE)
+        return render(request, "summaries/request_form.html", {"form": form}, status=503)
+    ratelimit.record("address", address)
+    ratelimit.record("email", email)
+    return redirect("summaries:request_sent")
+
+
+@never_cache
+def request_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "summaries/request_sent.html", {"consent_sentence": consent_sentence()})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def withdraw(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method == "POST":
+        withdrawn = summary_request_withdraw(token=token)
+        template = (
+            "summaries/withdraw_done.html" if withdrawn else "summaries/withdraw_unknown.html"
+        )
+        response = render(request, template, status=200 if withdrawn else 404)
+    elif summary_request_for_token(token) is None:
+        response = render(request, "summaries/withdraw_unknown.html", status=404)
+    else:
+        response = render(request, "summaries/withdraw_confirm.html")
+    # The token is in the address: never pass it on to another site.
+    response["Referrer-Policy"] = "no-referrer"
+    return response
