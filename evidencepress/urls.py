@@ -1,13 +1,21 @@
 from django.conf import settings
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.decorators.cache import cache_control
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
+from wagtail.documents.views import serve as wagtaildocs_serve
 
 urlpatterns = [
     # Staff second factor (TOTP); before Wagtail's admin so its catch-all doesn't take it.
     path("admin/otp/", include("evidencepress.core.urls")),
     path("admin/", include(wagtailadmin_urls)),
+    # Documents may sit in login-restricted collections: never let a shared cache keep them.
+    re_path(
+        r"^documents/(\d+)/(.*)$",
+        cache_control(private=True, no_store=True)(wagtaildocs_serve.serve),
+        name="wagtaildocs_serve",
+    ),
     path("documents/", include(wagtaildocs_urls)),
     # Tailored summaries: the public request form and the reader's withdrawal link.
     path("summaries/", include("evidencepress.summaries.urls")),

@@ -27,6 +27,24 @@ def require_review_before_publishing(request: HttpRequest, page: Any) -> HttpRes
     return redirect("wagtailadmin_pages:edit", page.pk)
 
 
+@hooks.register("before_bulk_action")
+def refuse_bulk_publishing_under_review(
+    request: HttpRequest, action_type: str, objects: list[Any], action_class_instance: Any
+) -> HttpResponse | None:
+    """The bulk "Publish" in page listings may not skip the review either."""
+    if action_type != "publish":
+        return None
+    held = [page for page in objects if is_under_review_workflow(page)]
+    if not held:
+        return None
+    messages.error(
+        request,
+        f"Nothing was published: {len(held)} of the selected pages must pass clinical review "
+        "and editorial sign-off first. Use 'Submit for review' on each.",
+    )
+    return redirect("wagtailadmin_explore", held[0].get_parent().pk)
+
+
 @hooks.register("after_create_page")
 def put_new_topic_under_review(request: HttpRequest, page: Any) -> None:
     """A new topic page (and its future articles) joins the review workflow."""

@@ -45,6 +45,30 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
+# Characters that make Excel, LibreOffice or Google Sheets read a cell as a formula (OWASP
+# "CSV Injection": = + - @, tab and carriage return at the start of a cell).
+FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """`text` with a leading single quote if a spreadsheet would run it as a formula (OWASP).
+
+    Only text is touched: numbers stay numbers, so a negative number is still a number.
+    """
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def csv_cell(value: Any) -> Any:
+    """One exported value as a CSV cell: empty for not reported, true/false, formula-safe text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return spreadsheet_safe(value)
+    return value
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value) if value != value.to_integral_value() else int(value)

@@ -182,7 +182,6 @@ def test_swimmer_plot_falls_back_to_a_data_table_without_the_plot_module(
 def test_swimmer_plot_uses_the_evidence_plot_when_available(
     client: Client, make_article: Callable[..., ArticlePage], publications: Any
 ) -> None:
-    pytest.importorskip("evidencepress.evidence.plots")
     body = [{"type": "swimmer_plot", "value": {"heading": "Each course", "caption": ""}}]
     html = client.get(make_article(body=body).url).content.decode()
     assert "<svg" in html

@@ -210,3 +210,16 @@ def test_new_article_form_explains_where_the_reading_level_will_appear(
     response = admin_client.get(url)
     assert response.status_code == 200
     assert "appears here once the article has been saved" in response.content.decode()
+
+
+def test_bulk_publish_in_listings_is_refused_too(
+    admin_client: Client, workflow: Any, make_article: Callable[..., ArticlePage], publications: Any
+) -> None:
+    article = make_article(title="Bulk shortcut", body=complete_body(publications), publish=False)
+    url = reverse("wagtail_bulk_action", args=("wagtailcore", "page", "publish"))
+
+    response = admin_client.post(f"{url}?id={article.pk}", {"include_descendants": ""}, follow=True)
+
+    article.refresh_from_db()
+    assert not article.live
+    assert "Nothing was published" in response.content.decode()

@@ -18,7 +18,10 @@ def run_check(env_overrides: dict[str, str], *args: str) -> subprocess.Completed
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("DJANGO_SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS")
+        # DJANGO_ALLOW_ASYNC_UNSAFE is set by the browser tests in the same worker; a real
+        # deployment never has it, and check --deploy rightly reports it (async.E001).
+        if k
+        not in ("DJANGO_SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
     env.update(env_overrides, DJANGO_SETTINGS_MODULE="evidencepress.settings.production")
     return subprocess.run(

@@ -621,7 +621,6 @@ def test_the_topic_summary_shows_the_swimmer_plot_and_response_chart(
     monkeypatch: Any,
     caplog: Any,
 ) -> None:
-    pytest.importorskip("evidencepress.evidence.plots")
     client.force_login(editor)
     url = reverse("topic:summary", args=[topic.pk])
     page = client.get(url).content.decode()
@@ -630,7 +629,7 @@ def test_the_topic_summary_shows_the_swimmer_plot_and_response_chart(
     assert "The swimmer plot is not available" not in page
 
     # A chart that fails to draw is logged, and the numbers stay on the page.
-    plots = pytest.importorskip("evidencepress.evidence.plots")
+    from evidencepress.evidence import plots
 
     def broken(*args: Any, **kwargs: Any) -> str:
         raise ValueError("no ink")

@@ -10,20 +10,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from evidencepress.evidence.export import COLUMNS, case_rows
+from evidencepress.evidence.export import COLUMNS, case_rows, csv_cell
 from evidencepress.evidence.models import Topic
 
 DEMO_NOTE = (
     "Rows with demonstration_data=true are invented, illustrative cases: not medical evidence."
 )
-
-
-def _csv_value(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
 
 
 class Command(BaseCommand):
@@ -56,7 +48,8 @@ class Command(BaseCommand):
             writer = csv.DictWriter(buffer, fieldnames=[name for name, _ in COLUMNS])
             writer.writeheader()
             for row in rows:
-                writer.writerow({key: _csv_value(value) for key, value in row.items()})
+                # Text cells starting with = + - @ are prefixed with ' (docs/data-dictionary.md).
+                writer.writerow({key: csv_cell(value) for key, value in row.items()})
             text = buffer.getvalue()
         if options["output"]:
             options["output"].write_text(text, encoding="utf-8")
