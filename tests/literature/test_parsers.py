@@ -349,3 +349,11 @@ def test_a_record_nested_outside_the_set_is_a_named_error_not_a_crash() -> None:
         with pytest.raises(LiteratureParseError) as caught:
             list(medline_xml.parse(io.BytesIO(data), source="fuzzed.xml", known=known))
         assert "fuzzed.xml" in str(caught.value)
+
+
+def test_an_absurd_revision_year_is_left_empty_not_a_crash(tmp_path: Path) -> None:
+    # Found by the atheris fuzzer: a 30-digit year overflowed date() with OverflowError.
+    data = HEAD + article("123").replace(b"<Year>2021</Year>", b"<Year>" + b"9" * 30 + b"</Year>")
+    (record,) = items(write(tmp_path, "huge-year.xml", data + b"</PubmedArticleSet>\n"))
+    assert record.pmid == "123"  # type: ignore[attr-defined]
+    assert record.date_revised is None  # type: ignore[attr-defined]

@@ -121,7 +121,7 @@ def _date(element: Any) -> date | None:
             day = child.text
     try:
         return date(int(year), int(month or 1), int(day or 1))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a 30-digit "year"
         return None
 
 
