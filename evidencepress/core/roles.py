@@ -21,7 +21,10 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.management import create_contenttypes
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.models import (
@@ -148,14 +151,33 @@ def _model_permissions(role: Role) -> list[Permission]:
     return _permissions(p for p in wanted if _installed(p[0]))
 
 
-def _permissions(pairs: Iterable[tuple[str, str]]) -> list[Permission]:
-    pairs = list(dict.fromkeys(pairs))
-    found = {
+def _lookup(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], Permission]:
+    return {
         (p.content_type.app_label, p.codename): p
         for p in Permission.objects.select_related("content_type").filter(
             codename__in=[codename for _, codename in pairs]
         )
     }
+
+
+def _create_model_permissions() -> None:
+    """What migrate's post_migrate step does: content types and model permissions, if absent.
+
+    A database flushed without that step (test teardown, a partial restore) lacks them.
+    """
+    # The content-type cache may still hold ids from before the flush.
+    ContentType.objects.clear_cache()
+    for app_config in apps.get_app_configs():
+        create_contenttypes(app_config, verbosity=0)
+        create_permissions(app_config, verbosity=0)
+
+
+def _permissions(pairs: Iterable[tuple[str, str]]) -> list[Permission]:
+    pairs = list(dict.fromkeys(pairs))
+    found = _lookup(pairs)
+    if any(pair not in found for pair in pairs):
+        _create_model_permissions()
+        found = _lookup(pairs)
     missing = [f"{app}.{codename}" for app, codename in pairs if (app, codename) not in found]
     if missing:
         raise LookupError(

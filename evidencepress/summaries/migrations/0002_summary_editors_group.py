@@ -15,10 +15,20 @@ PERMISSIONS = [
 def create_group(apps, schema_editor):
     # Permissions are normally made after all migrations; make this app's now so the group can
     # hold them on a fresh database.
+    # Restore the flag exactly as it was: when this runs against the project's real app
+    # registry, leaving it None made every later post_migrate (e.g. after a test flush) skip
+    # this app's content types and permissions.
     config = apps.get_app_config("summaries")
+    had_flag = hasattr(config, "models_module")
+    previous = getattr(config, "models_module", None)
     config.models_module = True
-    create_permissions(config, apps=apps, verbosity=0)
-    config.models_module = None
+    try:
+        create_permissions(config, apps=apps, verbosity=0)
+    finally:
+        if had_flag:
+            config.models_module = previous
+        else:
+            del config.models_module
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     group, _ = Group.objects.get_or_create(name=GROUP)
