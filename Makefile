@@ -8,7 +8,7 @@ MANAGE := $(PY) manage.py
 PYTEST_WORKERS ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run system-deps-run test lint typecheck pytest test-postgres bench-ingest bench-summaries bench-synthesis bench-serve export-static security-full audit system-deps clean help
+.PHONY: run system-deps-run test lint typecheck semgrep pytest test-postgres bench-ingest bench-summaries bench-synthesis bench-serve export-static security-full audit system-deps clean help
 
 help:
 	@echo "make run            set up .venv, migrate, load the demo, serve http://127.0.0.1:8000"
@@ -45,6 +45,17 @@ run: $(VENV)/.installed system-deps-run
 	$(MANAGE) ensure_admin
 	$(MANAGE) runserver 127.0.0.1:8000
 
+# semgrep with the project's local rules (security/semgrep/, plan H3): no registry, no metrics.
+SEMGREP_VENV := var/semgrep-venv
+$(SEMGREP_VENV)/.installed: requirements/semgrep.txt
+	test -x $(SEMGREP_VENV)/bin/python || $(PYTHON) -m venv $(SEMGREP_VENV)
+	$(SEMGREP_VENV)/bin/pip install --quiet -r requirements/semgrep.txt
+	touch $@
+
+semgrep: $(SEMGREP_VENV)/.installed
+	$(SEMGREP_VENV)/bin/semgrep scan --metrics=off --disable-version-check --error --quiet \
+	  --config security/semgrep evidencepress
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -55,7 +66,7 @@ typecheck: $(VENV)/.installed
 pytest: $(VENV)/.installed
 	DJANGO_SETTINGS_MODULE=evidencepress.settings.test $(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-test: $(VENV)/.installed system-deps lint typecheck
+test: $(VENV)/.installed system-deps lint typecheck semgrep
 	DJANGO_SETTINGS_MODULE=evidencepress.settings.test $(MANAGE) check
 	DJANGO_SETTINGS_MODULE=evidencepress.settings.test $(MANAGE) makemigrations --check --dry-run
 	DJANGO_SECRET_KEY=check-deploy-$$RANDOM$$RANDOM$$RANDOM-not-a-real-secret-key-0123456789abcdef \

@@ -295,7 +295,9 @@ def measure(port: int, path: str, connections: int, duration: int) -> dict[str, 
     return run_python_load(url, connections, duration)
 
 
-def gunicorn(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
+def gunicorn(
+    env: dict[str, str], port: int, workers: int, worker_class: str, threads: int, log: Path
+) -> subprocess.Popen[bytes]:
     return start(
         [
             str(Path(PYTHON).parent / "gunicorn"),
@@ -305,9 +307,9 @@ def gunicorn(env: dict[str, str], port: int, workers: int, log: Path) -> subproc
             "--workers",
             str(workers),
             "--worker-class",
-            "gthread",
+            worker_class,
             "--threads",
-            "4",
+            str(threads),
             "--keep-alive",
             "10",
             "--log-level",
@@ -322,7 +324,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="Seconds per measurement.")
     parser.add_argument("--connections", type=int, default=32, help="Concurrent connections.")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes.")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2 * (os.cpu_count() or 1) + 1,
+        help="gunicorn worker processes (default: gunicorn's advice, 2 × CPUs + 1).",
+    )
+    parser.add_argument(
+        "--worker-class",
+        default="sync",
+        choices=["sync", "gthread"],
+        help="gunicorn worker class (default sync, gunicorn's default for use behind a proxy).",
+    )
+    parser.add_argument("--threads", type=int, default=1, help="Threads per gthread worker.")
     args = parser.parse_args()
 
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -340,7 +354,7 @@ def main() -> None:
         results: dict[str, Any] = {}
         port = free_port()
         log = Path(tmp) / "gunicorn.log"
-        server = gunicorn(env, port, args.workers, log)
+        server = gunicorn(env, port, args.workers, args.worker_class, args.threads, log)
         try:
             wait_for(port, paths["article"], log=log)
             status, _, article_html = fetch(port, paths["article"])
@@ -359,7 +373,7 @@ def main() -> None:
 
         cached_env = environment(var_dir, page_cache=True)
         port = free_port()
-        server = gunicorn(cached_env, port, args.workers, log)
+        server = gunicorn(cached_env, port, args.workers, args.worker_class, args.threads, log)
         try:
             wait_for(port, paths["article"], log=log)
             _, headers, _ = fetch(port, paths["article"])
@@ -418,7 +432,8 @@ def main() -> None:
         "load_generator": tool,
         "connections": args.connections,
         "duration_s_each": args.duration,
-        "gunicorn": f"{args.workers} workers, gthread, 4 threads each",
+        "gunicorn": f"{args.workers} workers, {args.worker_class}"
+        + (f", {args.threads} threads each" if args.worker_class == "gthread" else ""),
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),

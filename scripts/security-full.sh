@@ -4,21 +4,22 @@
 #
 #   FULL=1           long mode: 10 minutes of fuzzing per format (default 60 s)
 #   SOAK_SECONDS=60  length of the 200-reader + 10-writer soak
-#   ONLY="semgrep bandit audit fuzz durability backup soak sqlmap"   run a subset
+#   ONLY="semgrep bandit audit fuzz durability backup soak read burst sqlmap xss"   run a subset
 #
 # Every step runs even if an earlier one failed; the exit status is non-zero if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 ROOT=$PWD
-OUT=$ROOT/var/security-full
+OUT=${SECURITY_FULL_OUT:-$ROOT/var/security-full}
 TOOLS=$ROOT/var/security-venv
 PY=$ROOT/.venv/bin/python
 FUZZ_SECONDS=${FUZZ_SECONDS:-$([ "${FULL:-0}" = 1 ] && echo 600 || echo 60)}
 SOAK_SECONDS=${SOAK_SECONDS:-60}
 SQLMAP_SECONDS=${SQLMAP_SECONDS:-600}
 PORT=${SOAK_PORT:-8765}
-ONLY=${ONLY:-"semgrep bandit audit fuzz durability backup soak sqlmap"}
+ONLY=${ONLY:-"semgrep bandit audit fuzz durability backup soak read burst sqlmap xss"}
+READ_SECONDS=${READ_SECONDS:-30}
 mkdir -p "$OUT"
 SUMMARY=$OUT/summary.txt
 : >"$SUMMARY"
@@ -115,7 +116,7 @@ trap stop_server EXIT
 start_server() { # a production-like site on 127.0.0.1:$PORT with the demo content
   SOAK_DIR=$OUT/site
   rm -rf "$SOAK_DIR" && mkdir -p "$SOAK_DIR"
-  export DJANGO_SETTINGS_MODULE=security.soak.settings
+  export DJANGO_SETTINGS_MODULE=${SITE_SETTINGS:-security.soak.settings}
   export DJANGO_SECRET_KEY="soak-$(head -c 32 /dev/urandom | base64 | tr -dc A-Za-z0-9)"
   export DATABASE_URL="sqlite:///$SOAK_DIR/db.sqlite3"
   export ALLOWED_HOSTS=127.0.0.1
@@ -187,6 +188,38 @@ print(f'soak writes: {len(acked)} acknowledged, {len(acked - stored)} lost')
   fi
 fi
 
+if wanted read; then # I1: public read load, wrk -t2 -c100 on an article and an archive month
+  if start_server; then
+    status=0
+    for path in /imiquimod-for-cutaneous-angiosarcoma/imiquimod-cream-angiosarcoma/ /archive/2024/9/; do
+      # Warm up first (imports, the first plot, the caches of each worker process).
+      for _ in $(seq 12); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT$path"; done
+      line=$(wrk -t2 -c100 -d"${READ_SECONDS}s" --timeout 10s -s security/read/report.lua \
+        "http://127.0.0.1:$PORT$path" 2>&1 | tail -n 1)
+      echo "$path $line" >>"$OUT/read-load.txt"
+      note "read $path: $line"
+      # Pass: every response 2xx and no socket errors (p95 < 500 ms is informational).
+      "$PY" -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if d["requests"] and not (d["non_2xx"] or d["connect_errors"] or d["read_errors"] or d["write_errors"] or d["timeouts"]) else 1)' "$line" || status=1
+    done
+    stop_server
+    step_done read $status
+  else
+    step_done read 1
+  fi
+fi
+
+if wanted burst; then # I2: request-form burst against the production submission limits
+  if SITE_SETTINGS=security.burst.settings start_server; then
+    "$PY" security/burst/request_burst.py --port "$PORT" >"$OUT/burst.json" 2>"$OUT/burst.err"
+    status=$?
+    stop_server
+    note "burst: $(tail -n 1 "$OUT/burst.json")$([ -s "$OUT/burst.json" ] || tail -n 1 "$OUT/burst.err")"
+    step_done burst $status
+  else
+    step_done burst 1
+  fi
+fi
+
 if wanted sqlmap; then # D3: injection on loopback only, bounded
   if start_server; then
     timeout "$SQLMAP_SECONDS" "$TOOLS/bin/sqlmap" --batch --level 3 --risk 2 --disable-coloring \
@@ -203,6 +236,15 @@ if wanted sqlmap; then # D3: injection on loopback only, bounded
   else
     step_done sqlmap 1
   fi
+fi
+
+if wanted xss; then # D1: the stored-XSS corpus in chromium (Playwright), 0 dialogs
+  EVIDENCEPRESS_TEST_DB_TAG=-security-full DJANGO_SETTINGS_MODULE=evidencepress.settings.test \
+    "$ROOT/.venv/bin/pytest" -p no:xdist -q -s --create-db security/xss_browser.py \
+    >"$OUT/xss-browser.txt" 2>&1
+  status=$?
+  note "xss browser: $(grep -a '^D1 browser' "$OUT/xss-browser.txt" | tail -n 1); $(tail -n 1 "$OUT/xss-browser.txt")"
+  step_done xss $status
 fi
 
 note "failed steps: ${FAILED[*]:-none}"

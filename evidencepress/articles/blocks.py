@@ -2,8 +2,9 @@
 
 Blocks that show numbers (evidence summary, case table, swimmer plot, limits, research
 questions) have no number fields at all: they read the page's `evidence_report`, computed from
-the topic's curated cases. Prose blocks carry a list of cited publications, from which the
-article's numbered reference list is built.
+the topic's curated cases. Prose blocks carry a list of cited publications, and their rich text
+may cite publications inside a sentence (articles/rich_text.py); the article's numbered
+reference list is built from both.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from wagtail import blocks
 from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.images.blocks import ImageChooserBlock
 from wagtail.snippets.blocks import SnippetChooserBlock
+
+from .citations import inline_citation_ids
 
 # Publications already read for the page being converted (see `publications_prefetched`).
 _PREFETCHED: ContextVar[Mapping[int, Any] | None] = ContextVar(
@@ -108,8 +111,14 @@ def citations_block() -> blocks.ListBlock:
     )
 
 
+# Rich-text features of article prose; "citation" cites a publication inside a sentence
+# (articles/rich_text.py).
+PROSE_FEATURES = ["bold", "italic", "link", "citation", "ol", "ul"]
+CALLOUT_FEATURES = ["bold", "italic", "link", "citation", "ul"]
+
+
 class CitedRichTextBlock(blocks.StructBlock):
-    text = blocks.RichTextBlock(features=["bold", "italic", "link", "ol", "ul", "h3"])
+    text = blocks.RichTextBlock(features=[*PROSE_FEATURES, "h3"])
     citations = citations_block()
 
     class Meta:
@@ -120,7 +129,7 @@ class CitedRichTextBlock(blocks.StructBlock):
 
 class MechanismBlock(blocks.StructBlock):
     heading = blocks.CharBlock(default="How it works")
-    text = blocks.RichTextBlock(features=["bold", "italic", "link", "ol", "ul"])
+    text = blocks.RichTextBlock(features=PROSE_FEATURES)
     citations = citations_block()
 
     class Meta:
@@ -309,7 +318,7 @@ def _swimmer_svg(draw: Callable[..., str], cases: tuple[Any, ...], title: str) -
 
 class LimitsBlock(_ReportBlock):
     heading = blocks.CharBlock(default="Limits of the evidence")
-    text = blocks.RichTextBlock(features=["bold", "italic", "link", "ul"])
+    text = blocks.RichTextBlock(features=CALLOUT_FEATURES)
     citations = citations_block()
 
     class Meta:
@@ -364,7 +373,7 @@ class SafetyCalloutBlock(blocks.StructBlock):
     level = blocks.ChoiceBlock(
         choices=[("caution", "Caution"), ("urgent", "Get help now")], default="caution"
     )
-    text = blocks.RichTextBlock(features=["bold", "italic", "link", "ul"])
+    text = blocks.RichTextBlock(features=CALLOUT_FEATURES)
     citations = citations_block()
 
     class Meta:
@@ -403,6 +412,8 @@ REQUIRED_SECTIONS = {
 }
 # Blocks that show the topic's cases: the case publications count as cited by them.
 CASE_BLOCKS = frozenset({"evidence_summary", "case_table", "swimmer_plot"})
+# Of those, the ones that put a reference number next to each case.
+CASE_BLOCKS_WITH_MARKERS = frozenset({"case_table"})
 # Struct fields that are not reader-facing prose (left out of the reading level).
 _NOT_PROSE = frozenset(
     {"heading", "credit", "licence", "consent", "alt_text", "clinician_name", "level"}
@@ -429,47 +440,63 @@ def _as_pk(value: Any) -> int | None:
         return None
 
 
-def raw_chosen_ids(block: blocks.Block, raw: Any) -> Iterator[tuple[blocks.ChooserBlock, int]]:
-    """(chooser block, id) for every object chosen in a block's stored (JSON) value —
-    publications, images, reviewers — without converting it to Python objects."""
+def _raw_leaves(block: blocks.Block, raw: Any) -> Iterator[tuple[blocks.Block, Any]]:
+    """(leaf block, stored value) for every non-container block in a stored (JSON) value,
+    in reading order (struct fields in their declared order)."""
     if raw is None:
         return
-    if isinstance(block, blocks.ChooserBlock):
-        pk = _as_pk(raw)
-        if pk is not None:
-            yield block, pk
-    elif isinstance(block, blocks.StructBlock):
+    if isinstance(block, blocks.StructBlock):
         if isinstance(raw, Mapping):
             for name, child in block.child_blocks.items():
-                yield from raw_chosen_ids(child, raw.get(name))
+                yield from _raw_leaves(child, raw.get(name))
     elif isinstance(block, blocks.ListBlock):
         for item in raw if isinstance(raw, list) else ():
             if isinstance(item, Mapping) and item.get("type") == "item" and "value" in item:
                 item = item["value"]  # the list's block format: {"type", "value", "id"}
-            yield from raw_chosen_ids(block.child_block, item)
+            yield from _raw_leaves(block.child_block, item)
     elif isinstance(block, blocks.StreamBlock):
         for item in raw if isinstance(raw, list) else ():
             child = block.child_blocks.get(item.get("type")) if isinstance(item, Mapping) else None
             if child is not None:
-                yield from raw_chosen_ids(child, item.get("value"))
+                yield from _raw_leaves(child, item.get("value"))
+    else:
+        yield block, raw
+
+
+def raw_chosen_ids(block: blocks.Block, raw: Any) -> Iterator[tuple[blocks.ChooserBlock, int]]:
+    """(chooser block, id) for every object chosen in a block's stored (JSON) value —
+    publications, images, reviewers — without converting it to Python objects."""
+    for leaf, value in _raw_leaves(block, raw):
+        if isinstance(leaf, blocks.ChooserBlock):
+            pk = _as_pk(value)
+            if pk is not None:
+                yield leaf, pk
 
 
 def raw_publication_ids(block: blocks.Block, raw: Any) -> Iterator[int]:
-    """Publication ids in a block's stored value, in reading order: what a page needs to read
-    all its citations in one query."""
-    for chooser, pk in raw_chosen_ids(block, raw):
-        if isinstance(chooser, PublicationChooserBlock):
-            yield pk
+    """Publication ids a block's stored value cites, in reading order — chosen in "Sources
+    cited" lists and image sources, and cited inline in its rich text — without converting it:
+    what a page needs to number and read all its citations in one query."""
+    for leaf, value in _raw_leaves(block, raw):
+        if isinstance(leaf, PublicationChooserBlock):
+            pk = _as_pk(value)
+            if pk is not None:
+                yield pk
+        elif isinstance(leaf, blocks.RichTextBlock) and isinstance(value, str):
+            yield from inline_citation_ids(value)
 
 
 def cited_publication_ids(block: blocks.Block, value: Any) -> Iterator[int]:
-    """Primary keys of the publications a block value cites, in order."""
+    """Primary keys of the publications a block value cites, in order (inline citations in
+    rich text included)."""
     if value is None:
         return
     if isinstance(block, PublicationChooserBlock):
         pk = getattr(value, "pk", value)
         if pk:
             yield int(pk)
+    elif isinstance(block, blocks.RichTextBlock):
+        yield from inline_citation_ids(getattr(value, "source", str(value)))
     elif isinstance(block, blocks.StructBlock):
         for name, child in block.child_blocks.items():
             yield from cited_publication_ids(child, value.get(name))

@@ -7,6 +7,7 @@ on any static host.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.html import escape, linebreaks
 
 from evidencepress.evidence.models import ReportedPatient, Topic
 
@@ -28,6 +30,16 @@ DEMO_NOTE = (
 NOT_ADVICE = (
     "Information, not medical advice: decide about any treatment together with your specialist."
 )
+
+
+# Characters XML 1.0 cannot carry. Django's feed writer refuses them (a 500 for the whole feed),
+# and an editor can paste one (a form feed or vertical tab from a word processor) into a title.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(value: str) -> str:
+    """`value` without the control characters XML 1.0 forbids."""
+    return _NOT_XML.sub("", value)
 
 
 def _as_datetime(value: date | datetime | None) -> datetime | None:
@@ -60,11 +72,13 @@ class ArticlesFeed(Feed):
         return published_articles()[:FEED_SIZE]
 
     def item_title(self, item: ArticlePage) -> str:
-        return item.title
+        return xml_text(item.title)
 
     def item_description(self, item: ArticlePage) -> str:
+        """HTML (RSS descriptions and Atom summaries are HTML that feed readers render): the
+        plain-text summary escaped, one paragraph per blank-line-separated part."""
         demo = f"{DEMO_NOTE}\n\n" if self._shows_demo_cases(item) else ""
-        return f"{item.summary}\n\n{demo}{NOT_ADVICE}"
+        return linebreaks(xml_text(f"{item.summary}\n\n{demo}{NOT_ADVICE}"), autoescape=True)
 
     def _shows_demo_cases(self, item: ArticlePage) -> bool:
         """Does the article show its topic's cases, and are some of them invented?"""
@@ -89,7 +103,7 @@ class ArticlesFeed(Feed):
         return _as_datetime(item.updated or item.date)
 
     def item_categories(self, item: ArticlePage) -> list[str]:
-        return [item.topic.name] if item.topic_id else []
+        return [xml_text(item.topic.name)] if item.topic_id else []
 
 
 class ArticlesAtomFeed(ArticlesFeed):
@@ -99,6 +113,10 @@ class ArticlesAtomFeed(ArticlesFeed):
     subtitle = ArticlesFeed.description
 
 
+def topic_blurb(topic: Topic) -> str:
+    return xml_text(f"New and updated articles on {topic.name}. {NOT_ADVICE}")
+
+
 class TopicArticlesFeed(ArticlesFeed):
     """The published articles of one topic (RSS 2.0); an unknown topic is a 404."""
 
@@ -106,10 +124,10 @@ class TopicArticlesFeed(ArticlesFeed):
         return get_object_or_404(Topic, slug=slug)
 
     def title(self, obj: Topic) -> str:  # type: ignore[override]
-        return f"EvidencePress: {obj.name}"
+        return xml_text(f"EvidencePress: {obj.name}")
 
     def description(self, obj: Topic) -> str:  # type: ignore[override]
-        return f"New and updated articles on {obj.name}. {NOT_ADVICE}"
+        return escape(topic_blurb(obj))  # RSS readers may render a channel description as HTML
 
     def items(self, obj: Topic) -> Any:  # type: ignore[override]
         return published_articles(obj)[:FEED_SIZE]
@@ -121,4 +139,4 @@ class TopicArticlesAtomFeed(TopicArticlesFeed):
     feed_type = Atom1Feed
 
     def subtitle(self, obj: Topic) -> str:
-        return self.description(obj)
+        return topic_blurb(obj)  # Atom: plain text

@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import datetime
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -24,13 +25,20 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
+from evidencepress.core.content_version import VersionedMemo, current_version
 from evidencepress.evidence.models import Publication, Topic
 
 from . import blocks
+from .citations import citation_anchor
 from .forms import ArticlePageForm
 from .panels import ReadingLevelPanel
 from .readability import ReadingLevel, reading_level
 from .references import FormattedReference, ReferenceData, format_ama
+
+# Read per content version (core.content_version) and shared by the threads of a process.
+_publications_memo = VersionedMemo(size=256)
+_archive_memo = VersionedMemo(size=8)
+_month_memo = VersionedMemo(size=64)
 
 if TYPE_CHECKING:
     from evidencepress.evidence.selection import TopicReport
@@ -137,6 +145,19 @@ class HomePage(Page):
         context["archive"] = ArchiveIndexPage.objects.live().public().first()
         return context
 
+    def route(self, request: HttpRequest, path_components: list[str]) -> Any:
+        """Wagtail's routing, without loading a topic page's own fields when the request only
+        passes through it (an article below it): TopicPage.route needs none of them."""
+        if not path_components:
+            return super().route(request, path_components)
+        child = self.get_children().filter(slug=path_components[0]).first()
+        if child is None:
+            raise Http404
+        child._cached_parent_obj = self  # as Wagtail's Page.route: spares get_parent() a query
+        if len(path_components) > 1 and child.specific_class is TopicPage:
+            return child.specific_deferred.route(request, path_components[1:])
+        return child.specific.route(request, path_components[1:])
+
 
 class TopicPage(EvidencePageMixin, ReviewFields, Page):
     """A treatment × condition: overview, the live evidence summary, and the articles on it."""
@@ -159,6 +180,16 @@ class TopicPage(EvidencePageMixin, ReviewFields, Page):
 
     def articles(self) -> models.QuerySet[ArticlePage]:
         return ArticlePage.objects.live().public().child_of(self).order_by("-date", "-pk")
+
+    def route(self, request: HttpRequest, path_components: list[str]) -> Any:
+        """Wagtail's routing, reading an article child in one query (base and specific row
+        together) instead of two; any other child goes the usual way."""
+        if path_components:
+            article = ArticlePage.objects.child_of(self).filter(slug=path_components[0]).first()
+            if article is not None:
+                article._cached_parent_obj = self
+                return article.route(request, path_components[1:])
+        return super().route(request, path_components)
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
@@ -227,9 +258,11 @@ class ArticlePage(EvidencePageMixin, ReviewFields, Page):
         """The body as stored (JSON-like dicts), read without converting any block."""
         return list(self.body.raw_data)
 
-    def _cited_ids(self) -> Iterator[int]:
-        """Cited publication ids in reading order, from the stored body (no query): a block
-        showing the topic's cases cites the case sources, in id order."""
+    def _cited_ids(self, *, marked_only: bool = False) -> Iterator[int]:
+        """Cited publication ids in reading order, from the stored body (no query): inline
+        citations in rich text, "Sources cited" lists and image sources, and, for a block
+        showing the topic's cases, the case sources in id order. With `marked_only`, only those
+        the body shows a reference number next to (the evidence summary and plot show none)."""
         report = self.evidence_report
         case_publications = sorted({case.publication_id for case in report.cases}) if report else []
         stream_block = self.body.stream_block
@@ -240,15 +273,23 @@ class ArticlePage(EvidencePageMixin, ReviewFields, Page):
             child = stream_block.child_blocks.get(block_type)
             if child is None:
                 continue
-            if block_type in blocks.CASE_BLOCKS:
+            if block_type in blocks.CASE_BLOCKS and (
+                not marked_only or block_type in blocks.CASE_BLOCKS_WITH_MARKERS
+            ):
                 yield from case_publications
             yield from blocks.raw_publication_ids(child, raw.get("value"))
 
     @cached_property
     def _publications_by_id(self) -> dict[int, Publication]:
         """Every publication the page shows (citations, image sources, case sources), read in
-        one query per render; `ArchiveIndexPage` fills it for many articles at once."""
-        return Publication.objects.in_bulk(set(self._cited_ids()))
+        one query per render; `ArchiveIndexPage` fills it for many articles at once. Kept per
+        content version (`core.content_version`); callers only read the mapping."""
+        wanted = frozenset(self._cited_ids())
+        return _publications_memo.get(
+            current_version(self._state.db or "default"),
+            wanted,
+            lambda: Publication.objects.in_bulk(wanted),
+        )
 
     @cached_property
     def _reviewers_by_id(self) -> dict[int, ClinicalReviewer]:
@@ -287,14 +328,34 @@ class ArticlePage(EvidencePageMixin, ReviewFields, Page):
 
     @cached_property
     def _references(self) -> list[FormattedReference]:
-        return [format_ama(reference_data(pub), number=n) for n, pub in enumerate(self._cited, 1)]
+        numbers = self.citation_numbers
+        # References the body shows a number for; the first such number gets the id
+        # `cite-N` (citations.number_citations), where the entry's "back to text" link points.
+        marked = {numbers[pk] for pk in self._cited_ids(marked_only=True) if pk in numbers}
+        return [
+            replace(
+                format_ama(reference_data(pub), number=n),
+                back_link=citation_anchor(n) if n in marked else "",
+            )
+            for n, pub in enumerate(self._cited, 1)
+        ]
 
     def references(self) -> list[FormattedReference]:
         """The numbered AMA reference list, with PubMed/DOI links and demo labels."""
         return list(self._references)
 
+    def missing_citation_ids(self) -> list[int]:
+        """Ids of publications the body cites (inline or in a list) that no longer exist: they
+        are left out of the references and shown as plain text, and editors are warned."""
+        found = {pub.pk for pub in self._cited}
+        return sorted({pk for pk in self._cited_ids() if pk not in found})
+
     def clinician_tips(self) -> list[Any]:
         """The clinician application steps blocks' values, for the archive."""
+        return list(self._clinician_tips)
+
+    @cached_property
+    def _clinician_tips(self) -> list[Any]:
         with blocks.publications_prefetched(self._publications_by_id, self._reviewers_by_id):
             return [b.value for b in self.body.blocks_by_name("clinician_steps")]
 
@@ -319,7 +380,11 @@ class ArticlePage(EvidencePageMixin, ReviewFields, Page):
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
         context["report"] = self.evidence_report
-        context["archive"] = ArchiveIndexPage.objects.live().public().first()
+        context["archive"] = _archive_memo.get(
+            current_version(self._state.db or "default"),
+            "archive",
+            lambda: ArchiveIndexPage.objects.live().public().first(),
+        )
         return context
 
 
@@ -446,6 +511,15 @@ class ArchiveIndexPage(RoutablePageMixin, Page):
     def month_intro(self, year: int, month: int) -> ArchiveMonth | None:
         return self.months.filter(year=year, month=month).first()
 
+    def _month_content(
+        self, year: int, month: int
+    ) -> tuple[tuple[ArticlePage, ...], ArchiveMonth | None]:
+        articles = list(self.articles().filter(_in_month(year, month)))
+        prefetch_articles(articles)
+        for article in articles:
+            article.clinician_tips()  # keep the block values with the shared instances
+        return tuple(articles), self.month_intro(year, month)
+
     @path("")
     def index_route(self, request: HttpRequest) -> HttpResponse:
         return self.render(request, context_overrides={"months": self.month_list()})
@@ -465,11 +539,18 @@ class ArchiveIndexPage(RoutablePageMixin, Page):
     def month_route(self, request: HttpRequest, year: int, month: int) -> HttpResponse:
         if not 1 <= month <= 12:
             raise Http404("No such month.")
-        articles = list(self.articles().filter(_in_month(year, month)))
+        # The month's articles, with everything they show, are read once per content version
+        # (core.content_version) and shared by the process's threads, which only read them.
+        version = (
+            None
+            if getattr(request, "is_preview", False)
+            else current_version(self._state.db or "default")
+        )
+        articles, intro = _month_memo.get(
+            version, (self.pk, year, month), lambda: self._month_content(year, month)
+        )
         if not articles:
             raise Http404("Nothing was published that month.")
-        prefetch_articles(articles)
-        intro = self.month_intro(year, month)
         return self.render(
             request,
             context_overrides={

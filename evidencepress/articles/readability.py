@@ -12,13 +12,22 @@ Formulas: Flesch–Kincaid grade (Kincaid JP et al., Naval Technical Training Co
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import ModuleType
 
-import textstat
-from textstat.backend.counts import _count_syllables
 
-# count_syllables falls back to Pyphen when the dictionary lookup raises TypeError, which a
-# missing dictionary (None) does: no download is attempted.
-_count_syllables.get_cmudict = lambda lang: None
+def offline_textstat() -> ModuleType:
+    """textstat, switched to its offline syllable counter (imported on first use).
+
+    textstat pulls in NLTK and SciPy (about 100 MB), so it is imported here rather than when the
+    app starts. count_syllables falls back to Pyphen when the dictionary lookup raises TypeError,
+    which a missing dictionary (None) does: no download is attempted.
+    """
+    import textstat
+    from textstat.backend.counts import _count_syllables
+
+    _count_syllables.get_cmudict = lambda lang: None
+    module: ModuleType = textstat
+    return module
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +48,7 @@ def reading_level(text: str) -> ReadingLevel:
     text = text.strip()
     if not text:
         return ReadingLevel(0.0, 0.0, 0, 0)
+    textstat = offline_textstat()
     return ReadingLevel(
         flesch_kincaid_grade=float(textstat.flesch_kincaid_grade(text)),
         smog=float(textstat.smog_index(text)),

@@ -50,6 +50,7 @@ class FormattedReference:
     doi_url: str
     is_demo: bool
     key: str
+    back_link: str = ""  # id of the first place the text cites this reference, if it shows one
 
     @property
     def text(self) -> str:

@@ -2,24 +2,27 @@
 
 The blocks of an article are most of the work of serving it (about a dozen block templates, the
 case table, the plot). `render_body` keeps the HTML of recently rendered bodies and reuses it
-only when nothing it was made from has changed:
+only when nothing it was made from has changed. The key is normally the stored body (its JSON,
+compared in full) and the database's content version (`core.content_version`), which triggers
+advance on any write to the evidence, the articles, pages, sites, images or documents. When the
+version cannot be read (no version row since a flush), the key is instead:
 
-- the stored body itself (its JSON, compared in full) and the page's topic;
-- the topic's evidence report: `evidence.selection.topic_report` returns the very same computed
-  objects (cases, synthesis, appraisal, certainty, gaps) only while every case, treatment,
-  adverse event, appraisal and editors' question is unchanged, so the cache compares them by
-  identity, holding a reference so that an identity can never be reused by another object;
+- the stored body itself and the page's topic;
 - every publication the body cites, by its `updated_at`;
-- every other object chosen in the body (images, clinicians), by all of its column values.
+- every other object chosen in the body (images, clinicians), by all of its column values;
 
-A body with a rich-text link to another page or document, or an embed, is never cached: the
-linked page's address can change without any of the above changing. Nothing is cached while
-rendering a preview, or inside a database transaction (the report is then never reused).
+and a body with a rich-text link to another page or document is then not cached (the linked
+page's address can change without any of the above changing). In both cases the topic's
+evidence report is compared by identity (`evidence.selection.topic_report` returns the very
+same computed objects while its inputs are unchanged; the cache holds a reference so that an
+identity can never be reused by another object). A body with an embed is never cached, and
+nothing is cached while rendering a preview, or inside a database transaction.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
@@ -29,14 +32,17 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.utils.safestring import SafeString, mark_safe
 
+from evidencepress.core.content_version import current_version
+
 from . import blocks
+from .citations import number_citations
 
 if TYPE_CHECKING:
     from .models import ArticlePage
 
-# Markers of rich-text content whose HTML depends on other objects' current addresses.
-# (External links are stored as plain `<a href>`; internal ones and embeds carry these.)
-_UNCACHEABLE_MARKERS = ("linktype", "embedtype")
+# Rich-text links to other objects (`<a linktype="page" id="3">`), as they appear in the body's
+# JSON text (quotes escaped). External links are stored as plain `<a href>`.
+_LINK_TYPE = re.compile(r'linktype=\\*"(\w+)')
 
 
 class RenderedBodies:
@@ -85,10 +91,23 @@ def _report_parts(report: Any) -> tuple[Any, ...]:
 
 
 def body_cache_key(page: ArticlePage) -> Hashable | None:
-    """Everything but the report that the body's HTML is made from; None when not cacheable."""
+    """Everything but the report that the body's HTML is made from; None when not cacheable.
+
+    With the database's content version (`core.content_version`: triggers advance it on any
+    write to the evidence, the articles, pages, sites, images or documents), the key is that
+    version and the body's text: one query, however many objects the body shows. Without it
+    (no version row yet) every chosen object is read and compared.
+    """
     raw = page._raw_body()
     text = json.dumps(raw, sort_keys=True, cls=DjangoJSONEncoder)
-    if any(marker in text for marker in _UNCACHEABLE_MARKERS):
+    if "embedtype" in text:
+        return None  # an embed's HTML comes from its provider, which no trigger watches
+    version = current_version(page._state.db or "default")
+    if version is not None:
+        return ("content", version, page.pk, page.topic_id, text)
+    # Links to other pages or documents show their current address: not cacheable without the
+    # version. Citations (linktype "publication") are: their publications are in the key below.
+    if any(kind != "publication" for kind in _LINK_TYPE.findall(text)):
         return None
     publications = tuple(
         sorted((pk, str(pub.updated_at)) for pk, pub in page._publications_by_id.items())
@@ -122,6 +141,7 @@ def render_body(page: ArticlePage, context: dict[str, Any]) -> SafeString:
             return mark_safe(html)  # noqa: S308  # nosemgrep (our own block templates, escaped)
     with blocks.publications_prefetched(page._publications_by_id, page._reviewers_by_id):
         html = "".join(str(block.render_as_block(context=context)) for block in page.body)
+    html = number_citations(html, page.citation_numbers)  # inline citations (articles helper)
     if key is not None:
         rendered_bodies.put(key, report_parts, html)
     return mark_safe(html)  # noqa: S308  # nosemgrep (our own block templates, escaped)

@@ -102,3 +102,75 @@ def warn_when_evidence_changed_after_review(request: HttpRequest, page: Any) -> 
         f"{reviewed:%-d %B %Y} (latest change: {changed:%-d %B %Y}). Ask a clinical reviewer "
         "to check the page again.",
     )
+
+
+# --- rich text: ids that are not numbers (security helper, plan D1) ---
+# Draftail's server-side converter stores whatever id a posted content state names, so a raw
+# POST could save `<a linktype="page" id="x">`, and every later render of the page, public or
+# in the editor, failed with ValueError (HTTP 500). On save, a page link with such an id keeps
+# only its URL (checked like any external link), and a document link or image keeps only its
+# text: the same outcome as a deleted page, document or image.
+
+
+def _numeric_ids_only(decorator: Any, fallback: Any) -> Any:
+    def checked(props: dict[str, Any]) -> Any:
+        entity_id = props.get("id")
+        if entity_id is None or str(entity_id).isdigit():
+            return decorator(props)
+        return fallback(props)
+
+    return checked
+
+
+@hooks.register("register_rich_text_features", order=100)  # after Wagtail's own rules
+def refuse_non_numeric_rich_text_ids(features: Any) -> None:
+    rules = features.converter_rules_by_converter.get("contentstate", {})
+    text_only = {
+        "DOCUMENT": lambda props: props["children"],
+        "IMAGE": lambda props: props["children"],
+    }
+    for feature, entity in (("link", "LINK"), ("document-link", "DOCUMENT"), ("image", "IMAGE")):
+        rule = rules.get(feature)
+        if rule is None:
+            continue
+        decorators = dict(rule["to_database_format"]["entity_decorators"])
+        original = decorators[entity]
+        fallback = text_only.get(entity) or (
+            lambda props, link=original: link({**props, "id": None})
+        )
+        decorators[entity] = _numeric_ids_only(original, fallback)
+        rules[feature] = {
+            **rule,
+            "to_database_format": {**rule["to_database_format"], "entity_decorators": decorators},
+        }
+
+
+# --- inline citations (articles helper) ---
+# The rich-text "Citation" feature (articles/rich_text.py), and a warning on the edit view of an
+# article that cites a publication which no longer exists.
+
+from .rich_text import register_citation_feature as _register_citation_feature  # noqa: E402
+
+
+@hooks.register("register_rich_text_features")
+def register_citation_feature(features: Any) -> None:
+    _register_citation_feature(features)
+
+
+@hooks.register("before_edit_page")
+def warn_about_missing_citations(request: HttpRequest, page: Any) -> None:
+    """On opening the editor: name the cited publications that are gone (readers see only the
+    cited words, without a number, and the reference list leaves them out)."""
+    if request.method != "GET":
+        return
+    missing = getattr(page.specific, "missing_citation_ids", None)
+    ids = missing() if missing is not None else []
+    if not ids:
+        return
+    listed = ", ".join(str(pk) for pk in ids)
+    messages.warning(
+        request,
+        f"This article cites {len(ids)} publication(s) that no longer exist (id {listed}). "
+        "Readers see the cited words without a reference number. Remove those citations or "
+        "choose another publication.",
+    )

@@ -12,3 +12,10 @@ class CoreConfig(AppConfig):
         from .page_cache import connect_signals
 
         connect_signals()  # publishing or an evidence change clears the page cache
+
+        from django.db.models.signals import post_migrate
+
+        from .content_version import ensure_triggers
+
+        # A migration that rebuilds a table (SQLite) drops its triggers; put them back.
+        post_migrate.connect(ensure_triggers, sender=self, dispatch_uid="content_version")

@@ -62,3 +62,17 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise PermissionError("Audit events cannot be deleted.")
+
+
+class ContentVersion(models.Model):
+    """One row per watched table, kept by database triggers: that table's content version.
+
+    Never written by Python code after the migration; see `evidencepress.core.content_version`.
+    """
+
+    table_name = models.CharField(max_length=63, primary_key=True)
+    epoch = models.CharField(max_length=32)
+    version = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.table_name} {self.epoch}:{self.version}"

@@ -22,6 +22,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
@@ -138,9 +139,27 @@ def response_is_cacheable(request: HttpRequest, response: HttpResponse) -> bool:
     return content_type in _STORED_TYPES
 
 
-def _key(request: HttpRequest, generation: str) -> str:
-    digest = hashlib.sha256(f"{request.get_host()}|{request.path}".encode()).hexdigest()[:40]
+def _raw_host(environ: dict[str, Any]) -> str:
+    """The Host a WSGI request names, as Django's `HttpRequest._get_raw_host` reads it."""
+    if settings.USE_X_FORWARDED_HOST and "HTTP_X_FORWARDED_HOST" in environ:
+        return str(environ["HTTP_X_FORWARDED_HOST"])
+    if "HTTP_HOST" in environ:
+        return str(environ["HTTP_HOST"])
+    host, port = str(environ.get("SERVER_NAME", "")), str(environ.get("SERVER_PORT", ""))
+    secure = environ.get("wsgi.url_scheme") == "https"
+    return host if port == ("443" if secure else "80") else f"{host}:{port}"
+
+
+def _environ_key(environ: dict[str, Any], generation: str) -> str:
+    """The stored page's key: host and raw path, exactly as the WSGI server passed them."""
+    where = f"{_raw_host(environ)}|{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}"
+    digest = hashlib.sha256(where.encode("utf-8", "surrogateescape")).hexdigest()[:40]
     return f"evidencepress:page:{generation}:{digest}"
+
+
+def _key(request: HttpRequest, generation: str) -> str:
+    request.get_host()  # raises DisallowedHost for a host that is not ours: never stored
+    return _environ_key(request.META, generation)
 
 
 class PageCacheMiddleware:
@@ -223,3 +242,53 @@ def connect_signals() -> None:
         sender=evidence.Publication.topics.through,
         dispatch_uid="page_cache_clear_publication_topics",
     )
+
+
+class PageCacheWSGI:
+    """Serve stored pages at the WSGI level, before Django builds a request at all.
+
+    Wraps the Django WSGI application (evidencepress/wsgi.py). Only a plain anonymous GET of an
+    address outside the excluded prefixes is looked up, under the same key the middleware
+    stores (host and raw path as the server passed them); anything else, and every miss, goes
+    to Django, whose middleware stores what may be shared. An entry only exists for a host
+    Django accepted, so an unknown Host header still reaches Django and gets its 400.
+    """
+
+    def __init__(self, application: Callable[..., Any]) -> None:
+        self.application = application
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        entry = self._lookup(environ) if cache_enabled() else None
+        if entry is None:
+            return self.application(environ, start_response)
+        status, headers, content = entry
+        reason = HTTPStatus(status).phrase
+        start_response(
+            f"{status} {reason}",
+            [
+                *((name, value) for name, value in headers if name.lower() != "content-length"),
+                ("Content-Length", str(len(content))),
+                (HIT_HEADER, "hit"),
+            ],
+        )
+        return [content]
+
+    @staticmethod
+    def _lookup(environ: dict[str, Any]) -> Entry | None:
+        if environ.get("REQUEST_METHOD") != "GET" or environ.get("QUERY_STRING"):
+            return None
+        if environ.get("HTTP_AUTHORIZATION"):
+            return None
+        if settings.SESSION_COOKIE_NAME in environ.get("HTTP_COOKIE", ""):
+            return None  # may be signed in: Django decides (a false alarm only costs a miss)
+        path = f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}"
+        if path.startswith(tuple(_config().get("EXCLUDE_PREFIXES", DEFAULT_EXCLUDE_PREFIXES))):
+            return None
+        cache = _cache()
+        key = _environ_key(environ, _generation(cache))
+        stored = _local_get(key)
+        if stored is None:
+            stored = cache.get(key)
+            if stored is not None:
+                _local_put(key, stored, min(60, _timeout()))
+        return stored

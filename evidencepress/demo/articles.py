@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import re
 from collections import Counter
 from typing import Any
 
@@ -66,8 +67,27 @@ def _publication_index() -> dict[str, Publication]:
     return found
 
 
+# An inline citation in the data file's rich text names its publication by key.
+_INLINE_CITATION_KEY = re.compile(r'<a linktype="publication" key="([^"]+)">')
+
+
+def _resolve_inline_citations(html: str, publications: dict[str, int]) -> str:
+    """`<a linktype="publication" key="…">` -> `<a linktype="publication" id="<pk>">`."""
+
+    def resolved(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key not in publications:
+            raise ValueError(f"articles.json: unknown publication {key!r} in an inline citation")
+        return f'<a linktype="publication" id="{publications[key]}">'
+
+    return _INLINE_CITATION_KEY.sub(resolved, html)
+
+
 def _resolve(value: Any, refs: dict[str, dict[str, int]]) -> Any:
-    """Replace {"publication": key}, {"image": key}, {"reviewer": key} with primary keys."""
+    """Replace {"publication": key}, {"image": key}, {"reviewer": key} with primary keys, and
+    the keys of inline citations in rich text with the publications' primary keys."""
+    if isinstance(value, str) and 'linktype="publication"' in value:
+        return _resolve_inline_citations(value, refs["publication"])
     if isinstance(value, list):
         return [_resolve(item, refs) for item in value]
     if isinstance(value, dict):

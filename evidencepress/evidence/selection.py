@@ -19,6 +19,8 @@ from django.db import connections
 from django.db.models import CharField
 from django.db.models.functions import Cast
 
+from evidencepress.core.content_version import current_version
+
 from .certainty import (
     AppraisalData,
     AppraisalSummary,
@@ -28,7 +30,7 @@ from .certainty import (
     research_gaps,
     summarise_appraisals,
 )
-from .models import AdverseEvent, Appraisal, ReportedPatient, ResearchQuestion, Topic
+from .models import AdverseEvent, Appraisal, ReportedPatient, ResearchQuestion, Topic, Treatment
 from .synthesis import AdverseEventData, CaseData, Synthesis, columns, synthesise
 
 
@@ -202,10 +204,29 @@ def _related(rows: RelatedRows) -> dict[int, tuple[Any, ...]]:
     return related
 
 
+def _report_tables() -> tuple[str, ...]:
+    """The tables a topic report is read from (their content versions key the report)."""
+    return (
+        ReportedPatient._meta.db_table,
+        ReportedPatient.prior_treatments.through._meta.db_table,
+        ReportedPatient.concurrent_treatments.through._meta.db_table,
+        AdverseEvent._meta.db_table,
+        Appraisal._meta.db_table,
+        ResearchQuestion._meta.db_table,
+        Topic._meta.db_table,
+        Treatment._meta.db_table,
+    )
+
+
 def _versions(patients: Any) -> list[tuple[int, str]]:
-    """(pk, updated_at as text) of the selected cases, in case order."""
+    """(pk, row version) of the selected cases, in case order: `updated_at` as text, and the
+    content version of the cases' table, so a write that leaves `updated_at` alone (a bulk
+    `update()`, raw SQL) still retires every cached row."""
+    table = current_version(patients.db, (ReportedPatient._meta.db_table,))
+    suffix = f"|{table}" if table is not None else ""
     version = Cast("updated_at", output_field=CharField())
-    return list(patients.order_by(*_ORDER).values_list("pk", version))
+    rows = patients.order_by(*_ORDER).values_list("pk", version)
+    return [(pk, f"{at}{suffix}") for pk, at in rows]
 
 
 def _cases(
@@ -219,11 +240,13 @@ def _cases(
     cached = _row_cache.get(alias, keys)
     missing = [pk for (pk, _), case in zip(keys, cached, strict=True) if case is None]
     if missing:
-        version = Cast("updated_at", output_field=CharField())
+        expected = dict(keys)
         fresh = patients if len(missing) > _BY_KEY_LIMIT else patients.filter(pk__in=missing)
+        # Stored under the version the key asked for: the table's version was read before these
+        # rows, so they are at least as new as it says.
         read = {
-            row[0]: (row[1], _case(row[2:], related.get(row[0], _NO_RELATED)))
-            for row in fresh.values_list("pk", version, *_CASE_FIELDS).iterator(chunk_size=2000)
+            row[0]: (expected.get(row[0], ""), _case(row[1:], related.get(row[0], _NO_RELATED)))
+            for row in fresh.values_list("pk", *_CASE_FIELDS).iterator(chunk_size=2000)
         }
         _row_cache.put(alias, read)
         # A case deleted between the two queries is simply left out.
@@ -372,10 +395,19 @@ class _Key:
 def topic_report(topic: Topic, filters: CaseFilters | None = None) -> TopicReport:
     """Numbers, appraisal summary, certainty and research gaps for a topic.
 
-    Seven queries whatever the number of cases (six when every row is in the row cache).
+    Seven queries whatever the number of cases (six when every row is in the row cache), or one
+    when nothing has been written since the same report was computed in this process: the
+    report is also kept under the content versions of the tables it is read from
+    (`core.content_version`), which triggers advance on any write to them.
     """
     filters = filters or CaseFilters()
     patients = _filtered(topic, filters)
+    version = current_version(patients.db, _report_tables())  # None inside a transaction
+    version_key: Hashable = ("content", patients.db, version, topic.pk, filters)
+    if version is not None:
+        cached = _report_cache.get(version_key)
+        if cached is not None:
+            return replace(cached, topic=topic)
     related_rows = _related_rows(patients)
     items = [name for name, _ in Appraisal.ITEMS]
     appraisal_rows = tuple(
@@ -394,6 +426,8 @@ def topic_report(topic: Topic, filters: CaseFilters | None = None) -> TopicRepor
         )
         cached = _report_cache.get(cache_key)
         if cached is not None:
+            if version is not None:
+                _report_cache.put(version_key, cached)
             return replace(cached, topic=topic)
     cases = tuple(_cases(patients, _related(related_rows), keys))
     synthesis = synthesise(cases, filters=filters.as_dict())
@@ -412,4 +446,6 @@ def topic_report(topic: Topic, filters: CaseFilters | None = None) -> TopicRepor
     )
     if cache_key is not None:
         _report_cache.put(cache_key, report)
+        if version is not None:
+            _report_cache.put(version_key, report)
     return report

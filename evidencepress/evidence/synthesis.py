@@ -24,8 +24,6 @@ from operator import itemgetter
 from statistics import median
 from typing import Any, NamedTuple
 
-from scipy.stats import beta
-
 RESPONSES = ("complete", "partial", "stable", "progression", "unknown")
 SEVERITIES = ("mild", "moderate", "severe", "life_threatening", "unknown")
 # The fields counted as missing, with the value that means "not reported" for choice fields.
@@ -232,6 +230,8 @@ def clopper_pearson(count: int, total: int, confidence: float = 0.95) -> tuple[f
         raise ValueError("an interval needs at least one patient")
     if not 0 <= count <= total:
         raise ValueError(f"count {count} is outside 0..{total}")
+    from scipy.stats import beta  # imported on first use: SciPy adds ~70 MB to every process
+
     alpha = 1 - confidence
     low = 0.0 if count == 0 else float(beta.ppf(alpha / 2, count, total - count + 1))
     high = 1.0 if count == total else float(beta.ppf(1 - alpha / 2, count + 1, total - count))

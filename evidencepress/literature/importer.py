@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -112,6 +113,37 @@ def content_hash(record: ParsedRecord) -> str:
         record.date_revised,
     )
     return hashlib.blake2b(repr(payload).encode("utf-8"), digest_size=16).hexdigest()
+
+
+# Widths of the identifier columns: SQLite ignores them, PostgreSQL refuses a longer value.
+_IDENTIFIER_LIMITS = (("PMID", 12), ("PMCID", 20), ("DOI", 255))
+
+
+def _unstorable(record: ParsedRecord) -> str | None:
+    """Why a record cannot be stored as read, or None. Found by fuzzing on PostgreSQL (plan E2):
+    an identifier longer than its column (a corrupt PMID line), or a NUL character, which
+    PostgreSQL text cannot hold; both used to end the import with a database error."""
+    identifiers = (record.pmid, record.pmcid, normalise_doi(record.doi))
+    for (name, limit), value in zip(_IDENTIFIER_LIMITS, identifiers, strict=True):
+        if value and len(value) > limit:
+            return f"the {name} is longer than {limit} characters ({value[:24]}...)"
+    texts = (
+        record.title,
+        record.journal,
+        record.volume,
+        record.issue,
+        record.pages,
+        record.abstract,
+        record.language,
+        *record.publication_types,
+        *record.mesh_terms,
+        *record.keywords,
+        *chain.from_iterable(record.authors),
+    )
+    # One search of the joined text: far cheaper, once per record, than one search per string.
+    if "\x00" in "".join(filter(None, texts)):
+        return "contains a NUL character (byte 0x00), which cannot be stored"
+    return None
 
 
 def _values(record: ParsedRecord) -> dict[str, Any]:
@@ -280,6 +312,7 @@ class _Writer:
             f"WHERE {quote('id')} = %s"
         )
         self.batch_id = batch_id
+        self.fingerprint_sql: dict[int, str] = {}
         self.now = fixed.get("updated_at")
         # The row builder: most values go to the driver as they are, a few need adapting.
         self.getter = operator.itemgetter(*(name for name, _adapt in self.columns))
@@ -288,6 +321,29 @@ class _Writer:
             for position, (_name, adapt) in enumerate(self.columns)
             if adapt is not None
         ]
+
+    def fingerprints(self, pmids: list[str]) -> list[tuple[int, str, str]]:
+        """(id, PMID, source fingerprint) of the stored publications with these PMIDs.
+
+        Asked once per small chunk of records (the parser's), so it is one prepared statement per
+        chunk size rather than an ORM query built every time.
+        """
+        if not pmids:
+            return []
+        sql = self.fingerprint_sql.get(len(pmids))
+        if sql is None:
+            quote = connection.ops.quote_name
+            marks = ", ".join(["%s"] * len(pmids))
+            # Names from the model's metadata, quoted; the PMIDs are always parameters.
+            sql = (
+                f"SELECT {quote('id')}, {quote('pmid')}, {quote('source_fingerprint')} "  # noqa: S608
+                f"FROM {self.table} WHERE {quote('pmid')} IN ({marks})"
+            )
+            self.fingerprint_sql[len(pmids)] = sql
+        with connection.cursor() as cursor:
+            cursor.execute(sql, pmids)
+            rows: list[tuple[int, str, str]] = cursor.fetchall()
+        return rows
 
     def _json(self, value: Any) -> Any:
         return self.adapt_json(value, None) if value else self.empty_json
@@ -340,17 +396,16 @@ class _Importer:
 
     def known(self, pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
         """The (PMID, fingerprint) pairs already stored unchanged (called by the XML parser)."""
-        wanted = dict(pairs)
+        wanted = set(pairs)
         unchanged: set[tuple[str, str]] = set()
-        rows = Publication.objects.filter(pmid__in=list(wanted)).values_list(
-            "id", "pmid", "source_fingerprint"
-        )
-        for pk, pmid, stored in rows:
-            if stored and pmid in self.index.by_pmid and self.index.by_pmid[pmid].pk != pk:
+        by_pmid = self.index.by_pmid
+        for pk, pmid, stored in self.writer.fingerprints(list({pmid for pmid, _ in pairs})):
+            if not stored or (pmid, stored) not in wanted:
+                continue
+            if pmid in by_pmid and by_pmid[pmid].pk != pk:
                 continue  # the index knows better (e.g. changed earlier in this import)
-            if stored and (pmid, stored) in pairs:
-                unchanged.add((pmid, stored))
-                self.linked.add(pk)
+            unchanged.add((pmid, stored))
+            self.linked.add(pk)
         return unchanged
 
     def reject(self, error: RecordError) -> None:
@@ -448,7 +503,13 @@ class _Importer:
     def flush(self, records: list[ParsedRecord]) -> None:
         if not records:
             return
-        prepared = [(record, _values(record)) for record in records]
+        prepared: list[tuple[ParsedRecord, dict[str, Any]]] = []
+        for record in records:
+            problem = _unstorable(record)
+            if problem:
+                self.reject(RecordError(record.position, problem, record.pmid or record.doi))
+            else:
+                prepared.append((record, _values(record)))
         self.load([values for _, values in prepared])
         inserts: list[_Known] = []
         updates: dict[int, dict[str, Any]] = {}
@@ -624,7 +685,7 @@ def _import(
         batch.rejected_detail = "\n".join(
             f"record {e.position}{f' ({e.identifier})' if e.identifier else ''}: {e.message}"
             for e in importer.errors
-        )
+        ).replace("\x00", "")  # a NUL from a corrupt identifier: PostgreSQL cannot store it
         batch.save()
     logger.info("import of %s committed as batch %s", source, batch.pk)
     return ImportResult(

@@ -210,6 +210,9 @@ SUMMARIES_GENERATE_KEY_FILE = False
 SUMMARIES_RETENTION_DAYS = int(os.environ.get("SUMMARIES_RETENTION_DAYS", "30"))
 SUMMARIES_RATE_LIMIT_PER_ADDRESS = (5, 60 * 60)  # submissions per client address per hour
 SUMMARIES_RATE_LIMIT_PER_EMAIL = (3, 24 * 60 * 60)  # submissions per email address per day
+# Proxies in front of the app that append the client's address to X-Forwarded-For (e.g. 1 for
+# one nginx): the per-address limit then counts readers, not the proxy. 0: use REMOTE_ADDR.
+SUMMARIES_TRUSTED_PROXIES = int(os.environ.get("SUMMARIES_TRUSTED_PROXIES", "0"))
 # Where the withdrawal link in emails points; empty means WAGTAILADMIN_BASE_URL.
 SUMMARIES_PUBLIC_BASE_URL = os.environ.get("SUMMARIES_PUBLIC_BASE_URL", "")
 

@@ -1,25 +1,42 @@
-"""Fixed-window submission limits in Django's cache, per client address and per email.
+"""Fixed-window submission limits per client address and per email, counted in the database.
 
-Cache keys are keyed HMACs (SECRET_KEY) of the address or the normalised email, so neither
-ever appears in the cache in clear.
+Each window of each key is one row of `SubmissionCounter`, and a submission is counted with one
+atomic statement (`INSERT … ON CONFLICT DO UPDATE SET count = count + 1 … RETURNING count`):
+every app server process shares the counts, and submissions arriving at the same moment each
+get their own number, so exactly `limit` of them pass (SQLite serialises the writers;
+PostgreSQL locks the row). A process-local cache would give each worker its own limit, and a
+check followed later by a count lets simultaneous submissions all pass (plan test I2, burst).
+
+Keys are keyed HMACs (SECRET_KEY) of the address or the normalised email, so neither is ever
+stored in clear; rows of finished windows are deleted by `purge_requests` (retention.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.db import connection
+
+from .models import SubmissionCounter
+
+_TAKE_SQL = (
+    'INSERT INTO summaries_submissioncounter ("key", "window_start", "count") '
+    "VALUES (%s, %s, 1) "
+    'ON CONFLICT ("key", "window_start") '
+    'DO UPDATE SET "count" = summaries_submissioncounter."count" + 1 RETURNING "count"'
+)
 
 
 def _key(kind: str, value: str) -> str:
     digest = hmac.new(
         settings.SECRET_KEY.encode(),
-        f"summaries-rate:{kind}:{value}".encode(),
+        f"summaries-rate:{kind}:{_normalise(kind, value)}".encode(),
         hashlib.sha256,
     ).hexdigest()
-    return f"summaries:rate:{kind}:{digest}"
+    return f"{kind}:{digest}"
 
 
 def _normalise(kind: str, value: str) -> str:
@@ -34,19 +51,36 @@ def _limit(kind: str) -> tuple[int, int]:
     return int(count), int(seconds)
 
 
+def _window(seconds: int, now: float | None = None) -> int:
+    """Start (Unix time) of the fixed window that `now` falls in."""
+    moment = int(time.time() if now is None else now)
+    return moment - moment % seconds
+
+
 def is_limited(kind: str, value: str) -> bool:
-    """True when `value` (an address or an email) has used up its submissions this window."""
-    count, _seconds = _limit(kind)
-    return int(cache.get(_key(kind, _normalise(kind, value)), 0)) >= count
+    """True when `value` (an address or an email) has used up its submissions this window.
+    A cheap early refusal only: `take` decides."""
+    limit, seconds = _limit(kind)
+    used = (
+        SubmissionCounter.objects.filter(key=_key(kind, value), window_start=_window(seconds))
+        .values_list("count", flat=True)
+        .first()
+    )
+    return (used or 0) >= limit
 
 
-def record(kind: str, value: str) -> None:
-    """Count one submission for `value`; the window starts at its first submission."""
-    _count, seconds = _limit(kind)
-    key = _key(kind, _normalise(kind, value))
-    if cache.add(key, 1, seconds):
-        return
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, seconds)
+def take(kind: str, value: str) -> bool:
+    """Count one submission for `value`; False when it is over the limit (refuse it)."""
+    limit, seconds = _limit(kind)
+    with connection.cursor() as cursor:
+        cursor.execute(_TAKE_SQL, [_key(kind, value), _window(seconds)])
+        (count,) = cursor.fetchone()
+    return int(count) <= limit
+
+
+def purge_counters(now: float | None = None) -> int:
+    """Delete the rows of windows that have ended; returns how many."""
+    moment = int(time.time() if now is None else now)
+    longest = max(_limit("address")[1], _limit("email")[1])
+    deleted, _ = SubmissionCounter.objects.filter(window_start__lt=moment - longest).delete()
+    return deleted

@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import re
 
-import textstat
-
-# Importing it switches textstat to its offline syllable counter (pure: no Django either).
-from evidencepress.articles import readability as _offline_textstat  # noqa: F401
+# textstat switched to its offline syllable counter, imported on first use (pure: no Django).
+from evidencepress.articles.readability import offline_textstat
 
 SOURCES_HEADING = "Sources"
 _SENTENCE_END = (".", "!", "?", ":", ";")
@@ -49,10 +47,10 @@ def gradable_text(text: str) -> str:
 def grade(text: str) -> float:
     """Flesch–Kincaid grade (US school grade) of a summary's prose; 0 for empty text."""
     prose = gradable_text(text)
-    return float(textstat.flesch_kincaid_grade(prose)) if prose else 0.0
+    return float(offline_textstat().flesch_kincaid_grade(prose)) if prose else 0.0
 
 
 def smog(text: str) -> float:
     """SMOG index of a summary's prose; 0 for empty text (SMOG needs 30 sentences to be valid)."""
     prose = gradable_text(text)
-    return float(textstat.smog_index(prose)) if prose else 0.0
+    return float(offline_textstat().smog_index(prose)) if prose else 0.0

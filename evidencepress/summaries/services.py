@@ -10,7 +10,6 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-import textstat
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -18,6 +17,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from evidencepress.articles.readability import offline_textstat
 from evidencepress.core.audit import audit_record
 from evidencepress.evidence.models import Topic
 
@@ -25,6 +25,7 @@ from . import crypto
 from .access import can_access_requests, can_approve_clinically
 from .delivery import summary_send
 from .models import SummaryRequest
+from .ratelimit import purge_counters
 
 Status = SummaryRequest.Status
 OBJECT_TYPE = "summary_request"
@@ -104,7 +105,7 @@ def summary_request_submit(
 
 def reading_grade(text: str) -> float:
     """Flesch–Kincaid grade level of `text` (textstat)."""
-    return round(float(textstat.flesch_kincaid_grade(text)), 1)
+    return round(float(offline_textstat().flesch_kincaid_grade(text)), 1)
 
 
 def _clear_approvals(summary_request: SummaryRequest) -> None:
@@ -371,5 +372,9 @@ def summary_request_purge(*, now: datetime | None = None, days: int | None = Non
             detail={"status": status, "topic": topic_slug, "retention_days": days},
         )
     SummaryRequest.objects.filter(pk__in=[row[0] for row in due]).delete()
-    audit_record(action="summary_request.purge_run", detail={"deleted": len(due), "days": days})
+    counters = purge_counters(now=now.timestamp())  # rate-limit windows that have ended
+    audit_record(
+        action="summary_request.purge_run",
+        detail={"deleted": len(due), "days": days, "rate_counters_deleted": counters},
+    )
     return len(due)

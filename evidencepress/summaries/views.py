@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
+from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -15,6 +19,8 @@ from .crypto import EncryptionUnavailable
 from .forms import CONSENT_VERSION, SummaryRequestForm, consent_sentence
 from .services import summary_request_for_token, summary_request_submit, summary_request_withdraw
 
+logger = logging.getLogger(__name__)
+
 UNAVAILABLE = (
     "Sorry, we cannot accept requests at the moment because of a technical problem. "
     "Nothing you typed was saved. Please try again later."
@@ -22,6 +28,15 @@ UNAVAILABLE = (
 
 
 def _client_address(request: HttpRequest) -> str:
+    """The reader's address: REMOTE_ADDR, or behind SUMMARIES_TRUSTED_PROXIES proxies that each
+    append to X-Forwarded-For, the address the outermost of them saw (never a value the client
+    itself could have put in the header)."""
+    proxies = int(getattr(settings, "SUMMARIES_TRUSTED_PROXIES", 0))
+    if proxies > 0:
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        hops = [hop for hop in hops if hop]
+        if len(hops) >= proxies:
+            return hops[-proxies]
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
@@ -47,11 +62,13 @@ def request_form(request: HttpRequest) -> HttpResponse:
         return render(request, "summaries/request_form.html", {"form": form})
     if form.is_spam:
         # Looks like success to the bot; nothing is stored.
-        ratelimit.record("address", address)
+        ratelimit.take("address", address)
         audit_record(action="summary_request.honeypot")
         return redirect("summaries:request_sent")
     email = form.cleaned_data["email"]
-    if ratelimit.is_limited("email", email):
+    # Counted before anything is stored, each in one atomic statement shared by every process:
+    # simultaneous submissions cannot all slip under the limit (plan test I2, burst).
+    if not ratelimit.take("address", address) or not ratelimit.take("email", email):
         return _too_many(request)
     try:
         summary_request_submit(
@@ -61,11 +78,12 @@ def request_form(request: HttpRequest) -> HttpResponse:
             detail=form.cleaned_data["detail"],
             consent_version=CONSENT_VERSION,
         )
-    except EncryptionUnavailable:
+    except (EncryptionUnavailable, DatabaseError) as exc:
+        # Fail closed (plan test I5): the write was atomic, so nothing was stored; the reader
+        # is told so, and the log gets the error's type and text only (never the form data).
+        logger.error("summary request refused: %s: %s", type(exc).__name__, exc)
         form.add_error(None, UNAVAILABLE)
         return render(request, "summaries/request_form.html", {"form": form}, status=503)
-    ratelimit.record("address", address)
-    ratelimit.record("email", email)
     return redirect("summaries:request_sent")
 
 

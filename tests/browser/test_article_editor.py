@@ -50,6 +50,28 @@ def test_editor_opens_the_demo_article_with_its_blocks_and_reading_level(
     # The StreamField editor drew the blocks, including the cited publications' choosers.
     assert page.get_by_text("How it works (mechanism)").first.is_visible()  # type: ignore[attr-defined]
     assert page.locator("[data-chooser-title]").count() > 0  # type: ignore[attr-defined]
+    # Inline citations: with words selected in the prose, the toolbar offers "Citation", which
+    # opens the publication chooser.
+    prose = page.locator(".Draftail-Editor [contenteditable=true]").first  # type: ignore[attr-defined]
+    prose.click()
+    page.keyboard.press("Control+End")  # type: ignore[attr-defined]
+    page.keyboard.type(" New claim")  # type: ignore[attr-defined]
+    for _ in "New claim":
+        page.keyboard.press("Shift+ArrowLeft")  # type: ignore[attr-defined]
+    citation = page.locator('button[name="CITATION"]').first  # type: ignore[attr-defined]
+    citation.wait_for(state="visible")
+    assert (citation.get_attribute("aria-label") or "").startswith("Citation")
+    citation.click()
+    chooser = page.locator(".modal-dialog")  # type: ignore[attr-defined]
+    chooser.get_by_placeholder("Title, PMID or DOI").wait_for(state="visible")
+    chooser.locator("a[data-chooser-modal-choice]").first.click()
+    chooser.wait_for(state="hidden")
+    # The typed words now cite the chosen publication, shown like the demo's own citations.
+    cited = page.locator(".TooltipEntity", has_text="New claim")  # type: ignore[attr-defined]
+    assert cited.count() == 1
+    assert (cited.get_attribute("href") or "").startswith("/evidence/publications/")
+    cited.click()  # its tooltip names the publication
+    page.locator(".Tooltip", has_text="Citation: ").first.wait_for(state="visible")  # type: ignore[attr-defined]
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "article-editor.png"), full_page=False)  # type: ignore[attr-defined]
     assert errors == []

@@ -1,8 +1,11 @@
-"""A reader fills in the summary request form on a phone-sized screen and sees the confirmation."""
+"""A reader fills in the summary request form on a phone-sized screen and sees the confirmation;
+nothing on these pages, which carry personal health data, talks to another site (plan F3)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -26,8 +29,13 @@ def test_a_reader_sends_a_request_from_a_phone(live_server: Any, browser: Any) -
     Treatment.objects.create(name="Radiotherapy", slug="radiotherapy", category="radiotherapy")
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     try:
-        page.goto(live_server.url + "/summaries/request/")
+        response = page.goto(live_server.url + "/summaries/request/")
+        assert response is not None
+        policy = response.headers.get("content-security-policy", "")
+        assert "default-src 'self'" in policy and not re.findall(r"https?://", policy), policy
         # Nothing sticks out sideways on a phone.
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         page.get_by_label("On the scalp or face").check()
@@ -59,5 +67,10 @@ def test_a_reader_sends_a_request_from_a_phone(live_server: Any, browser: Any) -
         assert stored.email == "reader@example.com"
         assert stored.situation["site"] == "scalp"
         assert stored.situation["prior_treatments"] == ["radiotherapy"]
+        # F3: the form, its error page and the confirmation loaded nothing from another origin.
+        ours = urlsplit(live_server.url).netloc
+        assert len(requested) >= 3
+        foreign = [url for url in requested if urlsplit(url).netloc not in ("", ours)]
+        assert foreign == [], foreign
     finally:
         context.close()

@@ -357,3 +357,56 @@ def test_an_absurd_revision_year_is_left_empty_not_a_crash(tmp_path: Path) -> No
     (record,) = items(write(tmp_path, "huge-year.xml", data + b"</PubmedArticleSet>\n"))
     assert record.pmid == "123"  # type: ignore[attr-defined]
     assert record.date_revised is None  # type: ignore[attr-defined]
+
+
+def test_authors_marked_invalid_are_skipped_and_missing_parts_stay_empty(tmp_path: Path) -> None:
+    author_list = (
+        "<AuthorList>"
+        '<Author ValidYN="Y"><LastName>Berg</LastName><ForeName>Ana</ForeName>'
+        "<Initials>A</Initials><AffiliationInfo><Affiliation>Oslo</Affiliation>"
+        "</AffiliationInfo></Author>"
+        '<Author ValidYN="N"><LastName>Wrong</LastName><Initials>W</Initials></Author>'
+        "<Author><LastName>Kato</LastName><Initials>K</Initials></Author>"
+        "<Author><CollectiveName>The <i>Skin</i> Group</CollectiveName></Author>"
+        "<Author><LastName>Lind</LastName></Author>"
+        "</AuthorList>"
+    )
+    data = HEAD + article("8", extra=author_list) + b"</PubmedArticleSet>"
+    (record,) = items(write(tmp_path, "authors.xml", data))
+    assert record.authors == (  # type: ignore[attr-defined]
+        Author(last_name="Berg", fore_name="Ana", initials="A"),
+        Author(last_name="Kato", initials="K"),
+        Author(collective_name="The Skin Group"),
+        Author(last_name="Lind"),
+    )
+
+
+def test_known_records_are_asked_about_in_chunks_and_come_out_in_file_order(
+    tmp_path: Path,
+) -> None:
+    count = medline_xml._CHUNK * 2 + 3  # two full chunks and a partial one
+    body = b"".join(article(str(n), title=f"Title {n}.") for n in range(1, count + 1))
+    path = write(tmp_path, "many.xml", HEAD + body + b"</PubmedArticleSet>")
+    asked: list[list[tuple[str, str]]] = []
+
+    def known(pairs: object) -> set[tuple[str, str]]:
+        asked.append(list(pairs))  # type: ignore[call-overload]
+        return {pair for pair in asked[-1] if int(pair[0]) % 2 == 0}  # even PMIDs are stored
+
+    with path.open("rb") as stream:
+        found = list(medline_xml.parse(stream, source="many.xml", known=known))
+    assert [len(chunk) for chunk in asked] == [medline_xml._CHUNK, medline_xml._CHUNK, 3]
+    assert [item.position for item in found] == list(range(1, count + 1))  # type: ignore[attr-defined]
+    for number, item in enumerate(found, start=1):
+        if number % 2 == 0:
+            assert item == UnchangedRecord(position=number, pmid=str(number))
+        else:
+            assert isinstance(item, ParsedRecord) and item.title == f"Title {number}."
+    # Each fingerprint asked about is the record's own.
+    with path.open("rb") as stream:
+        plain = {
+            r.pmid: r.fingerprint
+            for r in medline_xml.parse(stream, source="many.xml", known=lambda pairs: set())
+            if isinstance(r, ParsedRecord)
+        }
+    assert dict(pair for chunk in asked for pair in chunk) == plain

@@ -12,6 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from evidencepress.core import roles
 
 from ..conftest import ensure_wagtail_tree, totp_code
+from .production import production_settings
 
 __all__ = ["PASSWORD", "totp_code"]
 
@@ -32,6 +33,15 @@ def _reset_axes(request: pytest.FixtureRequest) -> Iterator[None]:
         from axes.utils import reset
 
         reset()
+
+
+@pytest.fixture
+def prod(settings: object, tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """The production security settings (tests/security/production.py) for one test."""
+    values = production_settings(str(tmp_path_factory.mktemp("prod")))
+    for key, value in values.items():
+        setattr(settings, key, value)
+    return values
 
 
 @pytest.fixture

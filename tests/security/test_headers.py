@@ -18,8 +18,6 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.exceptions import NoReverseMatch
 
-from .production import production_settings
-
 pytestmark = pytest.mark.django_db
 
 HSTS_MIN = 31_536_000
@@ -30,14 +28,6 @@ STRICT_REFERRERS = {
     "strict-origin-when-cross-origin",
 }
 ADMIN_RELAXED_SCRIPT = {"'self'", "'unsafe-inline'"}  # documented in docs/security.md
-
-
-@pytest.fixture
-def prod(settings: object, tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    values = production_settings(str(tmp_path_factory.mktemp("prod")))
-    for key, value in values.items():
-        setattr(settings, key, value)
-    return values
 
 
 @pytest.fixture

@@ -4,14 +4,18 @@ publishing and evidence changes clear it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from io import StringIO
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
+from django.core.management import call_command
 from django.http import HttpResponse
-from django.test import Client, RequestFactory, override_settings
+from django.test import Client, RequestFactory, TestCase, override_settings
 
-from evidencepress.core.page_cache import HIT_HEADER, response_is_cacheable
+from evidencepress.core.page_cache import HIT_HEADER, PageCacheWSGI, response_is_cacheable
 from evidencepress.evidence.models import ReportedPatient
 
 from .conftest import SmallSite
@@ -109,3 +113,102 @@ def test_disabled_by_default(client: Client, small_site: SmallSite) -> None:
     with override_settings(PAGE_CACHE={"ENABLED": False}):
         client.get(small_site.article.url)
         assert HIT_HEADER not in client.get(small_site.article.url)
+
+
+def _environ(path: str, **extra: str) -> dict[str, object]:
+    environ: dict[str, object] = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "testserver",
+        "wsgi.url_scheme": "http",
+    }
+    environ.update(extra)
+    return environ
+
+
+class _Inner:
+    """Stands for Django's WSGI application: records that it was asked."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, environ: object, start_response: Any) -> list[bytes]:
+        self.calls += 1
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"from django"]
+
+
+def test_the_wsgi_layer_answers_a_stored_page_without_django(
+    client: Client, small_site: SmallSite
+) -> None:
+    url = small_site.article.url
+    stored = client.get(url)
+    assert stored[HIT_HEADER] == "miss"
+    inner = _Inner()
+    started: list[tuple[str, list[tuple[str, str]]]] = []
+    body = PageCacheWSGI(inner)(
+        _environ(url), lambda status, headers: started.append((status, headers))
+    )
+    assert inner.calls == 0
+    assert b"".join(body) == stored.content
+    status, headers = started[0]
+    names = {name.lower(): value for name, value in headers}
+    assert status == "200 OK"
+    assert names[HIT_HEADER.lower()] == "hit"
+    assert names["content-length"] == str(len(stored.content))
+    assert names["content-security-policy"] == stored["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"REQUEST_METHOD": "POST"},
+        {"REQUEST_METHOD": "HEAD"},
+        {"QUERY_STRING": "a=1"},
+        {"HTTP_COOKIE": "sessionid=abc"},
+        {"HTTP_AUTHORIZATION": "Basic eDp5"},
+        {"HTTP_HOST": "evil.example"},
+    ],
+    ids=["post", "head", "query", "session", "authorization", "other-host"],
+)
+def test_the_wsgi_layer_passes_everything_else_to_django(
+    client: Client, small_site: SmallSite, extra: dict[str, str]
+) -> None:
+    url = small_site.article.url
+    client.get(url)  # stored
+    inner = _Inner()
+    body = PageCacheWSGI(inner)(_environ(url, **extra), lambda *args: None)
+    assert inner.calls == 1
+    assert b"".join(body) == b"from django"
+
+
+def test_the_wsgi_layer_sees_a_publish_at_once(client: Client, small_site: SmallSite) -> None:
+    url = small_site.article.url
+    client.get(url)
+    small_site.article.save_revision().publish()
+    inner = _Inner()
+    PageCacheWSGI(inner)(_environ(url), lambda *args: None)
+    assert inner.calls == 1  # the new generation has no stored page yet
+
+
+def test_an_import_clears_the_cache_although_it_writes_without_signals(
+    client: Client, small_site: SmallSite, fixtures_dir: Path
+) -> None:
+    url = small_site.topic_page.url
+    client.get(url)
+    assert client.get(url)[HIT_HEADER] == "hit"
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        call_command(
+            "import_literature",
+            str(fixtures_dir / "medline" / "sample.xml"),
+            "--topic",
+            small_site.topic.slug,
+            "--no-progress",
+            stdout=StringIO(),
+            stderr=StringIO(),
+        )
+    assert client.get(url)[HIT_HEADER] == "miss"

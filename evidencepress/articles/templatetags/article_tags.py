@@ -6,10 +6,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import template
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from evidencepress.core.content_version import VersionedMemo, current_version
 from evidencepress.evidence.models import ReportedPatient
 
 register = template.Library()
@@ -91,3 +93,27 @@ def publication_entry_url(pk: int | str) -> str:
         return reverse("publication_detail", args=[pk])
     except NoReverseMatch:
         return f"/evidence/publications/{pk}/"
+
+
+_reference_lists = VersionedMemo(size=256)
+
+
+@register.simple_tag(takes_context=True)
+def reference_list(context: template.Context, page: Any, id_prefix: str = "ref") -> SafeString:
+    """The page's numbered reference list (includes/references.html), rendered once per
+    content version (`core.content_version`) and page; a preview is rendered afresh."""
+    request = context.get("request")
+    version = (
+        None
+        if getattr(request, "is_preview", False) or page.pk is None
+        else current_version(page._state.db or "default")
+    )
+    html = _reference_lists.get(
+        version,
+        (page.pk, id_prefix),
+        lambda: render_to_string(
+            "includes/references.html",
+            {"page": page, "references": page.references(), "id_prefix": id_prefix},
+        ),
+    )
+    return SafeString(html)

@@ -11,8 +11,10 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
 from evidencepress.articles import structured_data as sd
+from evidencepress.core.content_version import VersionedMemo, current_version
 
 register = template.Library()
+_json_ld_memo = VersionedMemo(size=256)
 
 
 def _authors(publication: Any) -> tuple[str, ...]:
@@ -72,11 +74,22 @@ def page_json_ld(context: template.Context, page: Any) -> SafeString | str:
     """`<script type="application/ld+json">` for a page with a clinical review, else nothing."""
     if page is None or not hasattr(page, "reviewed_by"):
         return ""
-    data = sd.medical_web_page(page_facts(page, context.get("request")))
-    # json_ld escapes <, > and & so the data can never end the element early.
-    return format_html(
-        '<script type="application/ld+json">{}</script>', SafeString(sd.json_ld(data))
+    request = context.get("request")
+    # The JSON-LD is made from the page, its reviewer, topic and cited publications: kept per
+    # content version (a preview's unsaved page is never kept).
+    version = (
+        None
+        if getattr(request, "is_preview", False) or page.pk is None
+        else current_version(page._state.db or "default")
     )
+    where = (request.scheme, request.get_host()) if request is not None else None
+    text = _json_ld_memo.get(
+        version,
+        (type(page).__name__, page.pk, where),
+        lambda: sd.json_ld(sd.medical_web_page(page_facts(page, request))),
+    )
+    # json_ld escapes <, > and & so the data can never end the element early.
+    return format_html('<script type="application/ld+json">{}</script>', SafeString(text))
 
 
 @register.simple_tag(takes_context=True)

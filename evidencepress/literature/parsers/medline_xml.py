@@ -38,7 +38,7 @@ _RETRACTED = "Retracted Publication"
 # Part of every fingerprint: change it whenever a change to this module changes what is extracted,
 # so that the next import re-reads records instead of trusting fingerprints from older code.
 PARSER_VERSION = b"evidencepress medline_xml 1"
-_CHUNK = 256
+_CHUNK = 64
 
 
 def _text(element: Any) -> str:
@@ -125,33 +125,39 @@ def _date(element: Any) -> date | None:
         return None
 
 
-_NAME_TAGS = ("LastName", "ForeName", "Initials", "CollectiveName")
+# The DTD: Author ((LastName, ForeName?, Initials?, Suffix?) | CollectiveName), Identifier*,
+# AffiliationInfo*. One walk over the author list visits only these elements (lxml matches the
+# tags in C, so no Python object is made for affiliations or identifiers), with one tag matcher
+# per list rather than one per author.
+_AUTHOR_TAGS = ("Author", "LastName", "ForeName", "Initials", "CollectiveName")
 
 
 def _authors(author_list: Any) -> tuple[Author, ...]:
     if author_list is None:
         return ()
     authors = []
-    for author in author_list.iterchildren("Author"):
-        if author.get("ValidYN") == "N":
-            continue
-        # The DTD: ((LastName, ForeName?, Initials?, Suffix?) | CollectiveName), Identifier*,
-        # AffiliationInfo*. Only the name elements are visited (lxml filters the tags in C, so
-        # no Python object is made for the affiliations).
-        last = fore = initials = ""
-        for child in author.iterchildren(*_NAME_TAGS):
-            tag = child.tag
-            if tag == "LastName":
-                last = child.text or ""
-            elif tag == "ForeName":
-                fore = child.text or ""
-            elif tag == "Initials":
-                initials = child.text or ""
-            else:
-                authors.append(Author("", "", "", _text(child)))
-                break
-        else:
-            authors.append(Author(last, fore, initials))
+    last = fore = initials = ""
+    open_author = False  # an Author whose name parts are being read
+    for element in author_list.iter(_AUTHOR_TAGS):
+        tag = element.tag
+        if tag == "Author":
+            if open_author:
+                authors.append(Author(last, fore, initials))
+            last = fore = initials = ""
+            open_author = element.get("ValidYN") != "N"
+        elif not open_author:
+            continue  # an author marked invalid, or the rest of a collective author
+        elif tag == "LastName":
+            last = element.text or ""
+        elif tag == "ForeName":
+            fore = element.text or ""
+        elif tag == "Initials":
+            initials = element.text or ""
+        else:  # CollectiveName
+            authors.append(Author("", "", "", _text(element)))
+            open_author = False
+    if open_author:
+        authors.append(Author(last, fore, initials))
     return tuple(authors)
 
 
@@ -332,52 +338,58 @@ _HANDLERS = {"PubmedArticle": _article, "PubmedBookArticle": _book, "DeleteCitat
 
 
 def fingerprint(element: Any) -> str:
-    """Digest of a record as the file wrote it, tagged with the parser version.
+    """Digest of a record as the file wrote it, tagged with the parser version (see _key)."""
+    return _digest(element)[1]
+
+
+def _digest(element: Any) -> tuple[str | None, str]:
+    """The PMID of a PubmedArticle and a digest of the record as the file wrote it.
 
     Covers MedlineCitation and the article ID list: everything this parser reads. The history
     dates and reference list of PubmedData are left out (they are large and never imported).
     """
     digest = hashlib.blake2b(PARSER_VERSION, digest_size=16)
+    pmid = None
     for part in element:
-        if part.tag == "PubmedData":
+        tag = part.tag
+        if tag == "PubmedData":
             ids = _child(part, "ArticleIdList")
             if ids is not None:
                 digest.update(etree.tostring(ids, with_tail=False))
-        else:
-            digest.update(etree.tostring(part, with_tail=False))
-    return digest.hexdigest()
-
-
-def _quick_pmid(element: Any) -> str | None:
-    return normalise_pmid(_child_text(_child(element, "MedlineCitation"), "PMID"))
-
-
-def _emit(pending: list[tuple[int, Any]], known: KnownRecords | None) -> Iterator[ParsedItem]:
-    """Turn a chunk of finished record elements into items, skipping those already stored."""
-    prints: dict[int, tuple[str, str]] = {}
-    unchanged: set[tuple[str, str]] = set()
-    if known is not None:
-        for position, element in pending:
-            if element.tag == "PubmedArticle":
-                pmid = _quick_pmid(element)
-                if pmid is not None:
-                    prints[position] = (pmid, fingerprint(element))
-        if prints:
-            unchanged = known(list(prints.values()))
-    for position, element in pending:
-        key = prints.get(position)
-        if key is not None and key in unchanged:
-            yield UnchangedRecord(position, key[0])
             continue
-        if key is not None:
-            yield _article(element, position, key[1])
-        else:
+        if tag == "MedlineCitation" and pmid is None:
+            pmid = normalise_pmid(_child_text(part, "PMID"))
+        digest.update(etree.tostring(part, with_tail=False))
+    return pmid, digest.hexdigest()
+
+
+_Pending = tuple[int, Any, "tuple[str, str] | None"]
+
+
+def _key(element: Any) -> tuple[str, str] | None:
+    """(PMID, fingerprint) of a PubmedArticle, taken as soon as it is parsed (while it is hot)."""
+    if element.tag != "PubmedArticle":
+        return None
+    pmid, digest = _digest(element)
+    return None if pmid is None else (pmid, digest)
+
+
+def _emit(pending: list[_Pending], known: KnownRecords) -> Iterator[ParsedItem]:
+    """Turn a chunk of finished record elements into items, skipping those already stored."""
+    keys = [key for _position, _element, key in pending if key is not None]
+    unchanged = known(keys) if keys else set()
+    for position, element, key in pending:
+        if key is None:
             yield _HANDLERS[element.tag](element, position)
+        elif key in unchanged:
+            yield UnchangedRecord(position, key[0])
+        else:
+            yield _article(element, position, key[1])
 
 
-def _release(pending: list[tuple[int, Any]]) -> None:
+def _release(pending: list[_Pending]) -> None:
     """Free the elements of a processed chunk and everything before them."""
-    for _position, element in pending:
+    for _position, element, _key in pending:
         element.clear(keep_tail=False)
     last = pending[-1][1]
     parent = last.getparent()
@@ -407,7 +419,7 @@ def parse(
         remove_pis=True,
     )
     position = 0
-    pending: list[tuple[int, Any]] = []
+    pending: list[_Pending] = []
     try:
         for _event, element in context:
             # Every record must sit directly in the set: a record nested anywhere else (a
@@ -430,12 +442,12 @@ def parse(
                 while element.getprevious() is not None:
                     del parent[0]
                 continue
-            pending.append((position, element))
+            pending.append((position, element, _key(element)))
             if len(pending) >= _CHUNK:
                 yield from _emit(pending, known)
                 _release(pending)
                 pending = []
-        if pending:
+        if pending and known is not None:
             yield from _emit(pending, known)
             _release(pending)
         root = context.root

@@ -40,8 +40,13 @@ def create_group(apps, schema_editor):
             group.permissions.add(permission)
 
 
-def remove_group(apps, schema_editor):
-    apps.get_model("auth", "Group").objects.filter(name=GROUP).delete()
+def keep_group(apps, schema_editor):
+    """Rolling back leaves the group and its members alone.
+
+    Deleting it would also delete every membership, and migrating forward again would make an
+    empty group: summary editors would silently lose their role (tests/security/
+    test_migrations_safe.py, plan test G6).
+    """
 
 
 class Migration(migrations.Migration):
@@ -52,4 +57,4 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
     ]
 
-    operations = [migrations.RunPython(create_group, remove_group)]
+    operations = [migrations.RunPython(create_group, keep_group)]
