@@ -73,6 +73,8 @@ class SummaryRequest(models.Model):
     clinician_approved_at = models.DateTimeField(null=True, blank=True)
 
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Set by summary_request_send while it talks to the mail server (a claim every worker sees).
+    send_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     declined_at = models.DateTimeField(null=True, blank=True)
     decline_reason = EncryptedTextField(blank=True)
     # SHA-256 of the withdrawal token mailed to the reader; the token itself is never stored.

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -239,35 +239,44 @@ def summary_request_send(
     _require_status(summary_request, {Status.APPROVED}, "sent")
     if not (summary_request.editor_approved_at and summary_request.clinician_approved_at):
         raise SummaryRequestError("A clinician and an editor must both approve before sending.")
-    # Two editors pressing "Send" at once must not email the reader twice; the database lock
-    # is not held while talking to the mail server, so a short cache lock guards the send.
-    lock = f"summaries:sending:{summary_request.public_id}"
-    if not cache.add(lock, 1, SEND_LOCK_SECONDS):
-        raise SummaryRequestError("This summary is being sent right now. Reload the page.")
-    try:
+    # Two editors pressing "Send" at once (on any worker or server) must not email the reader
+    # twice. The database lock is not held while talking to the mail server, so the send is
+    # claimed first with one conditional UPDATE: exactly one caller changes the row. A claim
+    # left by a crashed worker lapses after SEND_LOCK_SECONDS.
+    now = timezone.now()
+    claimed = (
+        SummaryRequest.objects.filter(pk=summary_request.pk, status=Status.APPROVED)
+        .filter(
+            Q(send_claimed_at__isnull=True)
+            | Q(send_claimed_at__lt=now - timedelta(seconds=SEND_LOCK_SECONDS))
+        )
+        .update(send_claimed_at=now)
+    )
+    if not claimed:
         if SummaryRequest.objects.filter(pk=summary_request.pk, status=Status.SENT).exists():
             raise SummaryRequestError("This summary has already been sent.")
+        raise SummaryRequestError("This summary is being sent right now. Reload the page.")
+    try:
         token = secrets.token_urlsafe(32)
-        try:
-            summary_send(summary_request, token=token)
-        except Exception as error:
-            _audit(
-                summary_request,
-                "send_failed",
-                user=user,
-                request=request,
-                error=type(error).__name__,
-            )
-            raise
-        with transaction.atomic():
-            summary_request.status = Status.SENT
-            summary_request.sent_at = timezone.now()
-            summary_request.withdraw_token_hash = _hash_token(token)
-            summary_request.full_clean()
-            summary_request.save()
-            _audit(summary_request, "sent", user=user, request=request)
-    finally:
-        cache.delete(lock)
+        summary_send(summary_request, token=token)
+    except Exception as error:
+        SummaryRequest.objects.filter(pk=summary_request.pk).update(send_claimed_at=None)
+        _audit(
+            summary_request,
+            "send_failed",
+            user=user,
+            request=request,
+            error=type(error).__name__,
+        )
+        raise
+    with transaction.atomic():
+        summary_request.status = Status.SENT
+        summary_request.sent_at = timezone.now()
+        summary_request.send_claimed_at = None
+        summary_request.withdraw_token_hash = _hash_token(token)
+        summary_request.full_clean()
+        summary_request.save()
+        _audit(summary_request, "sent", user=user, request=request)
     return summary_request
 
 

@@ -66,11 +66,11 @@ def request_form(request: HttpRequest) -> HttpResponse:
         audit_record(action="summary_request.honeypot")
         return redirect("summaries:request_sent")
     email = form.cleaned_data["email"]
-    # Counted before anything is stored, each in one atomic statement shared by every process:
-    # simultaneous submissions cannot all slip under the limit (plan test I2, burst).
-    if not ratelimit.take("address", address) or not ratelimit.take("email", email):
-        return _too_many(request)
     try:
+        # Counted before anything is stored, each in one atomic statement shared by every
+        # process: simultaneous submissions cannot all slip under the limit (plan test I2).
+        if not ratelimit.take("address", address) or not ratelimit.take("email", email):
+            return _too_many(request)
         summary_request_submit(
             topic=form.cleaned_data["topic"],
             email=email,

@@ -161,11 +161,31 @@ def test_a_draft_pdf_says_it_is_not_checked_yet(
 def test_a_second_send_while_one_is_under_way_sends_nothing(
     new_request: SummaryRequest, editor: Any, clinician: Any
 ) -> None:
-    from django.core.cache import cache
+    from django.utils import timezone
 
     approved(new_request, editor, clinician)
-    cache.add(f"summaries:sending:{new_request.public_id}", 1, 60)  # another send in progress
+    # Another worker has claimed the send (the claim is in the database, seen by every worker).
+    SummaryRequest.objects.filter(pk=new_request.pk).update(send_claimed_at=timezone.now())
     with pytest.raises(services.SummaryRequestError, match="being sent right now"):
         services.summary_request_send(summary_request=new_request, user=editor)
     assert mail.outbox == []
     assert SummaryRequest.objects.get(pk=new_request.pk).status == "approved"
+
+
+def test_a_claim_left_by_a_crashed_worker_lapses(
+    new_request: SummaryRequest, editor: Any, clinician: Any
+) -> None:
+    import datetime
+
+    from django.utils import timezone
+
+    approved(new_request, editor, clinician)
+    long_ago = timezone.now() - datetime.timedelta(seconds=services.SEND_LOCK_SECONDS + 1)
+    SummaryRequest.objects.filter(pk=new_request.pk).update(send_claimed_at=long_ago)
+    services.summary_request_send(summary_request=new_request, user=editor)
+    assert len(mail.outbox) == 1
+    sent = SummaryRequest.objects.get(pk=new_request.pk)
+    assert sent.status == "sent" and sent.send_claimed_at is None
+    with pytest.raises(services.SummaryRequestError, match="cannot be sent now"):
+        services.summary_request_send(summary_request=sent, user=editor)
+    assert len(mail.outbox) == 1
