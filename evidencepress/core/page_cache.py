@@ -111,16 +111,24 @@ def page_cache_clear(**_: Any) -> None:
     _cache().set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
 
 
+def _shareable(environ: dict[str, Any], methods: tuple[str, ...]) -> bool:
+    """Could the answer to this WSGI request be shared with every anonymous reader? Read from
+    the environ alone, so that the middleware and the WSGI layer decide alike. A session
+    cookie's name anywhere in the Cookie header counts (a false alarm only costs a miss)."""
+    if environ.get("REQUEST_METHOD") not in methods or environ.get("QUERY_STRING"):
+        return False
+    if environ.get("HTTP_AUTHORIZATION"):
+        return False
+    if settings.SESSION_COOKIE_NAME in environ.get("HTTP_COOKIE", ""):
+        return False
+    path = f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}"
+    excluded = tuple(_config().get("EXCLUDE_PREFIXES", DEFAULT_EXCLUDE_PREFIXES))
+    return not path.startswith(excluded)
+
+
 def request_is_cacheable(request: HttpRequest) -> bool:
     """Could the response to this request be shared with every anonymous reader?"""
-    if request.method not in ("GET", "HEAD") or request.META.get("QUERY_STRING"):
-        return False
-    if settings.SESSION_COOKIE_NAME in request.COOKIES:
-        return False
-    if request.META.get("HTTP_AUTHORIZATION"):
-        return False
-    excluded = tuple(_config().get("EXCLUDE_PREFIXES", DEFAULT_EXCLUDE_PREFIXES))
-    return not request.path.startswith(excluded)
+    return _shareable(request.META, ("GET", "HEAD"))
 
 
 def response_is_cacheable(request: HttpRequest, response: HttpResponse) -> bool:
@@ -157,6 +165,17 @@ def _environ_key(environ: dict[str, Any], generation: str) -> str:
     return f"evidencepress:page:{generation}:{digest}"
 
 
+def _stored(cache: BaseCache, key: str) -> Entry | None:
+    """The stored page under `key`: this process's copy, else the shared cache's."""
+    stored = _local_get(key)
+    if stored is None:
+        stored = cache.get(key)
+        if stored is not None:
+            # The shared copy may be older; a short local life keeps the total bounded.
+            _local_put(key, stored, min(60, _timeout()))
+    return stored
+
+
 def _key(request: HttpRequest, generation: str) -> str:
     request.get_host()  # raises DisallowedHost for a host that is not ours: never stored
     return _environ_key(request.META, generation)
@@ -178,14 +197,7 @@ class PageCacheMiddleware:
         cache = _cache()
         key = _key(request, _generation(cache))
         # HEAD requests are answered by the view (a stored body must not be sent for them).
-        stored = None
-        if request.method == "GET":
-            stored = _local_get(key)
-            if stored is None:
-                stored = cache.get(key)
-                if stored is not None:
-                    # The shared copy may be older; a short local life keeps the total bounded.
-                    _local_put(key, stored, min(60, _timeout()))
+        stored = _stored(cache, key) if request.method == "GET" else None
         if stored is not None:
             status, headers, content = stored
             response = HttpResponse(content, status=status)
@@ -275,20 +287,8 @@ class PageCacheWSGI:
 
     @staticmethod
     def _lookup(environ: dict[str, Any]) -> Entry | None:
-        if environ.get("REQUEST_METHOD") != "GET" or environ.get("QUERY_STRING"):
-            return None
-        if environ.get("HTTP_AUTHORIZATION"):
-            return None
-        if settings.SESSION_COOKIE_NAME in environ.get("HTTP_COOKIE", ""):
-            return None  # may be signed in: Django decides (a false alarm only costs a miss)
-        path = f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}"
-        if path.startswith(tuple(_config().get("EXCLUDE_PREFIXES", DEFAULT_EXCLUDE_PREFIXES))):
+        # HEAD requests are answered by Django (a stored body must not be sent for them).
+        if not _shareable(environ, ("GET",)):
             return None
         cache = _cache()
-        key = _environ_key(environ, _generation(cache))
-        stored = _local_get(key)
-        if stored is None:
-            stored = cache.get(key)
-            if stored is not None:
-                _local_put(key, stored, min(60, _timeout()))
-        return stored
+        return _stored(cache, _environ_key(environ, _generation(cache)))

@@ -19,7 +19,7 @@ from django.db import connections
 from django.db.models import CharField
 from django.db.models.functions import Cast
 
-from evidencepress.core.content_version import current_version
+from evidencepress.core.content_version import Version, current_version
 
 from .certainty import (
     AppraisalData,
@@ -218,11 +218,16 @@ def _report_tables() -> tuple[str, ...]:
     )
 
 
-def _versions(patients: Any) -> list[tuple[int, str]]:
+def _versions(patients: Any, read: Version | None = None) -> list[tuple[int, str]]:
     """(pk, row version) of the selected cases, in case order: `updated_at` as text, and the
     content version of the cases' table, so a write that leaves `updated_at` alone (a bulk
-    `update()`, raw SQL) still retires every cached row."""
-    table = current_version(patients.db, (ReportedPatient._meta.db_table,))
+    `update()`, raw SQL) still retires every cached row. `read`: content versions the caller
+    has just read that include the cases' table (spares the query)."""
+    cases = ReportedPatient._meta.db_table
+    if read is not None:
+        table: Version | None = tuple(entry for entry in read if entry[0] == cases)
+    else:
+        table = current_version(patients.db, (cases,))
     suffix = f"|{table}" if table is not None else ""
     version = Cast("updated_at", output_field=CharField())
     rows = patients.order_by(*_ORDER).values_list("pk", version)
@@ -395,8 +400,9 @@ class _Key:
 def topic_report(topic: Topic, filters: CaseFilters | None = None) -> TopicReport:
     """Numbers, appraisal summary, certainty and research gaps for a topic.
 
-    Seven queries whatever the number of cases (six when every row is in the row cache), or one
-    when nothing has been written since the same report was computed in this process: the
+    Eight queries whatever the number of cases (the content versions, then seven; one fewer
+    when every row is in the row cache), or only the first when nothing has been written since
+    the same report was computed in this process: the
     report is also kept under the content versions of the tables it is read from
     (`core.content_version`), which triggers advance on any write to them.
     """
@@ -418,7 +424,7 @@ def topic_report(topic: Topic, filters: CaseFilters | None = None) -> TopicRepor
     questions = tuple(
         ResearchQuestion.objects.filter(topic=topic).values_list("question", "measure")
     )
-    keys = _versions(patients) if _cacheable(patients) else None
+    keys = _versions(patients, version) if _cacheable(patients) else None
     cache_key: Hashable = None
     if keys is not None:
         cache_key = _Key(
