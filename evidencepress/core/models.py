@@ -68,11 +68,19 @@ class ContentVersion(models.Model):
     """One row per watched table, kept by database triggers: that table's content version.
 
     Never written by Python code after the migration; see `evidencepress.core.content_version`.
+    Unmanaged (its migration creates the table): bookkeeping, not content, so `flush` leaves it
+    alone. A flush then only advances the versions of the tables it empties, through their
+    triggers, and never locks this table ahead of a request whose trigger needs it (on
+    PostgreSQL that ordering deadlocked a test flush against a live-server request).
     """
 
     table_name = models.CharField(max_length=63, primary_key=True)
     epoch = models.CharField(max_length=32)
     version = models.BigIntegerField()
+
+    class Meta:
+        managed = False
+        db_table = "core_contentversion"
 
     def __str__(self) -> str:
         return f"{self.table_name} {self.epoch}:{self.version}"

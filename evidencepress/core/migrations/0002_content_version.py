@@ -17,6 +17,13 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # Unmanaged model (flush leaves it alone): the table is created here, the same SQL on
+        # SQLite and PostgreSQL.
+        migrations.RunSQL(
+            "CREATE TABLE core_contentversion (table_name varchar(63) NOT NULL PRIMARY KEY, "
+            "epoch varchar(32) NOT NULL, version bigint NOT NULL)",
+            "DROP TABLE core_contentversion",
+        ),
         migrations.CreateModel(
             name="ContentVersion",
             fields=[
@@ -27,6 +34,7 @@ class Migration(migrations.Migration):
                 ("epoch", models.CharField(max_length=32)),
                 ("version", models.BigIntegerField()),
             ],
+            options={"managed": False, "db_table": "core_contentversion"},
         ),
         migrations.RunPython(install_triggers, remove_triggers),
     ]
