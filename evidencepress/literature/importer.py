@@ -26,11 +26,12 @@ from django.utils import timezone
 
 from evidencepress.evidence.models import Publication, Topic
 
-from . import parsers
+from . import parsers, pipeline
 from .models import ImportBatch
 from .records import (
     AUTHOR_FIELDS,
     DeletedCitations,
+    KnownRecords,
     LiteratureParseError,
     ParsedItem,
     ParsedRecord,
@@ -390,6 +391,8 @@ class _Importer:
         self.index = _Index()
         self.writer = _Writer(batch.pk)
         self.linked: set[int] = set()  # stored publications this import matched (topic links)
+        # PMID -> id of the stored publications a reader process may report unchanged.
+        self.stored_ids: dict[str, int] = {}
         self.unreported = 0  # items handled since the last progress report
 
     # -- reading -----------------------------------------------------------------------------
@@ -407,6 +410,19 @@ class _Importer:
             unchanged.add((pmid, stored))
             self.linked.add(pk)
         return unchanged
+
+    def stored_fingerprints(self) -> dict[str, str]:
+        """PMID -> source fingerprint of every stored publication that has one.
+
+        Read once, before a reader process starts, so that it can recognise unchanged records
+        without a database connection of its own (see pipeline.read_in_child).
+        """
+        fingerprints: dict[str, str] = {}
+        rows = Publication.objects.filter(pmid__isnull=False).exclude(source_fingerprint="")
+        for pk, pmid, fingerprint in rows.values_list("id", "pmid", "source_fingerprint"):
+            fingerprints[pmid] = fingerprint
+            self.stored_ids[pmid] = pk
+        return fingerprints
 
     def reject(self, error: RecordError) -> None:
         if not self.skip_bad:
@@ -427,6 +443,8 @@ class _Importer:
                     pending = []
             elif isinstance(item, UnchangedRecord):
                 self.duplicates += 1
+                if item.pmid in self.stored_ids:  # reported by a reader process (see known)
+                    self.linked.add(self.stored_ids[item.pmid])
                 self.tick(1)
             elif isinstance(item, RecordError):
                 self.reject(item)
@@ -771,6 +789,7 @@ def import_path(
     if not path.is_file():
         raise LiteratureParseError(str(path), "no such file")
     stream, fmt = parsers.open_source(path, max_bytes=settings.LITERATURE_MAX_IMPORT_BYTES)
+    threshold = settings.LITERATURE_READER_PROCESS_MIN_BYTES
     with stream:
         return import_stream(
             stream,
@@ -780,6 +799,7 @@ def import_path(
             topic=topic,
             skip_bad=skip_bad,
             progress=progress,
+            reader_process=threshold is not None and path.stat().st_size >= threshold,
         )
 
 
@@ -792,18 +812,29 @@ def import_stream(
     topic: Topic | None,
     skip_bad: bool = False,
     progress: Callable[[int], None] | None = None,
+    reader_process: bool = False,
 ) -> ImportResult:
     """Parse a binary stream in a known format and import it in one transaction.
 
     For MEDLINE XML the parser asks the importer which records are already stored unchanged
     and skips extracting them, so re-importing a baseline file is about as fast as reading it.
     `source` names the file or query in error messages and in the import batch.
+
+    With `reader_process` (MEDLINE XML, where pipeline.available()), a forked child reads and
+    extracts the records while this process writes them: see pipeline.py.
     """
+
+    def read(known: KnownRecords) -> Iterator[ParsedItem]:
+        return _guarded(parsers.parse_stream(stream, fmt=fmt, source=source, known=known), source)
+
+    def items(importer: _Importer) -> Iterable[ParsedItem]:
+        if reader_process and fmt == "medline_xml" and pipeline.available():
+            stored = importer.stored_fingerprints()
+            return pipeline.read_in_child(read, stored=stored, source=source)
+        return read(importer.known)
+
     return _import(
-        lambda importer: _guarded(
-            parsers.parse_stream(stream, fmt=fmt, source=source, known=importer.known),
-            source,
-        ),
+        items,
         source=source,
         kind=kind,
         source_format=fmt,

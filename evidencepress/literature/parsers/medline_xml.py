@@ -443,7 +443,9 @@ def parse(
                     del parent[0]
                 continue
             pending.append((position, element, _key(element)))
-            if len(pending) >= _CHUNK:
+            # A deletion ends a chunk: records after it are checked against the evidence base
+            # as the deletion left it, so a PMID deleted and then re-added is never "unchanged".
+            if len(pending) >= _CHUNK or element.tag == "DeleteCitation":
                 yield from _emit(pending, known)
                 _release(pending)
                 pending = []
