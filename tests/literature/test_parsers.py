@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
 from evidencepress.literature.parsers import detect_format, medline_xml, open_source, parse_path
 from evidencepress.literature.records import (
@@ -410,3 +411,54 @@ def test_known_records_are_asked_about_in_chunks_and_come_out_in_file_order(
             if isinstance(r, ParsedRecord)
         }
     assert dict(pair for chunk in asked for pair in chunk) == plain
+
+
+def _fingerprints(path: Path) -> dict[str, str]:
+    with path.open("rb") as stream:
+        return {
+            r.pmid: r.fingerprint
+            for r in medline_xml.parse(stream, source=path.name, known=lambda pairs: set())
+            if isinstance(r, ParsedRecord) and r.pmid
+        }
+
+
+def test_a_fingerprint_is_a_digest_of_the_record_exactly_as_the_file_wrote_it(
+    tmp_path: Path,
+) -> None:
+    import hashlib
+
+    record = article("8", title="Raw &amp; exact.").rstrip(b"\n")
+    prints = _fingerprints(write(tmp_path, "raw.xml", HEAD + record + b"</PubmedArticleSet>"))
+    expected = hashlib.sha256(medline_xml.PARSER_VERSION + b" raw" + record).hexdigest()[:32]
+    assert prints == {"8": expected}
+
+
+def test_tags_hidden_in_comments_never_give_a_record_another_records_fingerprint(
+    tmp_path: Path,
+) -> None:
+    """A byte search could be misled by a tag inside a comment or CDATA; such records are
+    fingerprinted from their parsed tree instead, and every record keeps its own digest."""
+    comment_inside = b"<!-- </PubmedArticle> -->"
+    body = (
+        b"<!-- <PubmedArticle> -->\n"
+        + article("1")
+        + article("2", extra="<Pagination><MedlinePgn>1-2</MedlinePgn></Pagination>").replace(
+            b"</Article>", comment_inside + b"</Article>"
+        )
+        + article("3")
+        + article("4", title="<![CDATA[</PubmedArticle>]]>")
+        + article("5")
+    )
+    tricky = _fingerprints(write(tmp_path, "tricky.xml", HEAD + body + b"</PubmedArticleSet>"))
+    assert sorted(tricky) == ["1", "2", "3", "4", "5"]
+    assert len(set(tricky.values())) == 5
+    clean = HEAD + article("3") + article("5") + b"</PubmedArticleSet>"
+    plain = _fingerprints(write(tmp_path, "clean.xml", clean))
+    # Records the search can still find exactly keep the digest of their own bytes.
+    assert tricky["3"] == plain["3"] and tricky["5"] == plain["5"]
+    trees = {}
+    with (tmp_path / "tricky.xml").open("rb") as stream:
+        # Parsed as the reader parses (comments dropped), then digested from the tree.
+        for _event, element in etree.iterparse(stream, tag="PubmedArticle", remove_comments=True):
+            trees[element.findtext("MedlineCitation/PMID")] = medline_xml.fingerprint(element)
+    assert tricky["2"] == trees["2"] and tricky["4"] == trees["4"]

@@ -37,7 +37,7 @@ _SPACE = re.compile(r"\s+")
 _RETRACTED = "Retracted Publication"
 # Part of every fingerprint: change it whenever a change to this module changes what is extracted,
 # so that the next import re-reads records instead of trusting fingerprints from older code.
-PARSER_VERSION = b"evidencepress medline_xml 1"
+PARSER_VERSION = b"evidencepress medline_xml 2"
 _CHUNK = 64
 
 
@@ -338,29 +338,100 @@ _HANDLERS = {"PubmedArticle": _article, "PubmedBookArticle": _book, "DeleteCitat
 
 
 def fingerprint(element: Any) -> str:
-    """Digest of a record as the file wrote it, tagged with the parser version (see _key)."""
+    """Digest of a record from its parsed tree, tagged with the parser version (see _digest)."""
     return _digest(element)[1]
 
 
 def _digest(element: Any) -> tuple[str | None, str]:
-    """The PMID of a PubmedArticle and a digest of the record as the file wrote it.
+    """The PMID of a PubmedArticle and a digest of the record from its parsed tree.
 
     Covers MedlineCitation and the article ID list: everything this parser reads. The history
     dates and reference list of PubmedData are left out (they are large and never imported).
+    Used when a record's own bytes cannot be told apart safely (see _RawRecords).
     """
-    digest = hashlib.blake2b(PARSER_VERSION, digest_size=16)
+    digest = hashlib.sha256(PARSER_VERSION + b" tree")
     pmid = None
     for part in element:
         tag = part.tag
         if tag == "PubmedData":
             ids = _child(part, "ArticleIdList")
             if ids is not None:
-                digest.update(etree.tostring(ids, with_tail=False))
+                digest.update(etree.tostring(ids, encoding="utf-8"))
             continue
         if tag == "MedlineCitation" and pmid is None:
             pmid = normalise_pmid(_child_text(part, "PMID"))
-        digest.update(etree.tostring(part, with_tail=False))
-    return pmid, digest.hexdigest()
+        digest.update(etree.tostring(part, encoding="utf-8", with_tail=False))
+    return pmid, digest.hexdigest()[:32]
+
+
+_RECORD_START = re.compile(rb"<PubmedArticle[\s>]")
+_RECORD_END = b"</PubmedArticle>"
+# What could hide a tag in a record's bytes: a comment or CDATA (<!) or a processing instruction.
+_HIDING = re.compile(rb"<[!?]")
+
+
+class _RawRecords:
+    """Keeps the bytes lxml has read, to fingerprint each PubmedArticle exactly as the file wrote
+    it: the bytes from its start tag to its end tag, found by a byte search (C speed) instead of
+    serialising the parsed tree again, which cost as much as extracting the record.
+
+    lxml reads through `read()`; by the time it reports a record's end, that record's bytes have
+    passed through here. Records are matched to byte ranges in order. A range is used only if it
+    holds one record start, no comment, CDATA or processing instruction, and the record's own
+    PMID element; otherwise the record is fingerprinted from its tree (_digest), so a file that
+    defeats the byte search (a tag inside a comment) only costs speed, never a wrong match.
+    """
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._buffer = bytearray()
+        self._offset = 0  # the file offset of the buffer's first byte
+        self._position = 0  # where, in the buffer, the next record's start tag is searched from
+        self._hiding: list[int] = []  # file offsets of "<!" and "<?" not yet passed
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        buffer = self._buffer
+        if self._position > 1 << 20:  # drop what every found record has passed
+            del buffer[: self._position]
+            self._offset += self._position
+            self._position = 0
+        # Search from the last byte already held, so a marker split between reads is found too.
+        since = max(len(buffer) - 1, 0)
+        buffer += data
+        if b"<!" in data or b"<?" in data or data[:1] in (b"!", b"?"):
+            base = self._offset
+            self._hiding += [base + m.start() for m in _HIDING.finditer(buffer, since)]
+        return data
+
+    def key(self, element: Any) -> tuple[str, str] | None:
+        """(PMID, fingerprint) of the PubmedArticle lxml has just finished, or None."""
+        buffer = self._buffer
+        found = _RECORD_START.search(buffer, self._position)
+        end = buffer.find(_RECORD_END, found.end()) if found is not None else -1
+        if found is None or end < 0:
+            return _key(element)
+        start = found.start()
+        end += len(_RECORD_END)
+        self._position = end
+        hidden = False
+        if self._hiding:
+            first, last = self._offset + start, self._offset + end
+            while self._hiding and self._hiding[0] < first:
+                del self._hiding[0]
+            hidden = bool(self._hiding) and self._hiding[0] < last
+        citation = _child(element, "MedlineCitation")
+        pmid = normalise_pmid(_child_text(citation, "PMID"))
+        if (
+            hidden
+            or pmid is None
+            or buffer.find(b"<PubmedArticle", start + 1, end) >= 0
+            or buffer.find(f">{pmid}</PMID>".encode(), start, end) < 0
+        ):
+            return _key(element)
+        digest = hashlib.sha256(PARSER_VERSION + b" raw")
+        digest.update(buffer[start:end])
+        return pmid, digest.hexdigest()[:32]
 
 
 _Pending = tuple[int, Any, "tuple[str, str] | None"]
@@ -407,8 +478,9 @@ def parse(
     is asked once per chunk which (PMID, fingerprint) pairs are already stored, and those records
     are yielded as UnchangedRecord without extracting their fields.
     """
+    raw = _RawRecords(stream) if known is not None else None
     context = etree.iterparse(
-        stream,
+        raw if raw is not None else stream,
         events=("end",),
         tag=_RECORD_TAGS,
         resolve_entities=False,
@@ -442,7 +514,8 @@ def parse(
                 while element.getprevious() is not None:
                     del parent[0]
                 continue
-            pending.append((position, element, _key(element)))
+            key = raw.key(element) if raw is not None and element.tag == "PubmedArticle" else None
+            pending.append((position, element, key))
             # A deletion ends a chunk: records after it are checked against the evidence base
             # as the deletion left it, so a PMID deleted and then re-added is never "unchanged".
             if len(pending) >= _CHUNK or element.tag == "DeleteCitation":
