@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 from datetime import date
 from pathlib import Path
@@ -425,8 +426,6 @@ def _fingerprints(path: Path) -> dict[str, str]:
 def test_a_fingerprint_is_a_digest_of_the_record_exactly_as_the_file_wrote_it(
     tmp_path: Path,
 ) -> None:
-    import hashlib
-
     record = article("8", title="Raw &amp; exact.").rstrip(b"\n")
     prints = _fingerprints(write(tmp_path, "raw.xml", HEAD + record + b"</PubmedArticleSet>"))
     expected = hashlib.sha256(medline_xml.PARSER_VERSION + b" raw" + record).hexdigest()[:32]
@@ -448,10 +447,13 @@ def test_tags_hidden_in_comments_never_give_a_record_another_records_fingerprint
         + article("3")
         + article("4", title="<![CDATA[</PubmedArticle>]]>")
         + article("5")
+        + b"<?note </PubmedArticle><PubmedArticle> ?>\n"
+        + article("6")
+        + article("7").replace(b"</PubmedArticle>", b"</PubmedArticle >")
     )
     tricky = _fingerprints(write(tmp_path, "tricky.xml", HEAD + body + b"</PubmedArticleSet>"))
-    assert sorted(tricky) == ["1", "2", "3", "4", "5"]
-    assert len(set(tricky.values())) == 5
+    assert sorted(tricky) == ["1", "2", "3", "4", "5", "6", "7"]
+    assert len(set(tricky.values())) == 7
     clean = HEAD + article("3") + article("5") + b"</PubmedArticleSet>"
     plain = _fingerprints(write(tmp_path, "clean.xml", clean))
     # Records the search can still find exactly keep the digest of their own bytes.
@@ -461,4 +463,9 @@ def test_tags_hidden_in_comments_never_give_a_record_another_records_fingerprint
         # Parsed as the reader parses (comments dropped), then digested from the tree.
         for _event, element in etree.iterparse(stream, tag="PubmedArticle", remove_comments=True):
             trees[element.findtext("MedlineCitation/PMID")] = medline_xml.fingerprint(element)
-    assert tricky["2"] == trees["2"] and tricky["4"] == trees["4"]
+    assert tricky["2"] == trees["2"] and tricky["4"] == trees["4"] and tricky["6"] == trees["6"]
+    # An end tag with a space before ">" is still found: its own bytes are digested.
+    own = article("7").replace(b"</PubmedArticle>", b"</PubmedArticle >").rstrip(b"\n")
+    assert (
+        tricky["7"] == hashlib.sha256(medline_xml.PARSER_VERSION + b" raw" + own).hexdigest()[:32]
+    )

@@ -365,9 +365,11 @@ def _digest(element: Any) -> tuple[str | None, str]:
 
 
 _RECORD_START = re.compile(rb"<PubmedArticle[\s>]")
-_RECORD_END = b"</PubmedArticle>"
-# What could hide a tag in a record's bytes: a comment or CDATA (<!) or a processing instruction.
-_HIDING = re.compile(rb"<[!?]")
+_RECORD_END = re.compile(rb"</PubmedArticle\s*>")
+# What could hide a tag from a byte search: the start or end of a comment, a CDATA section, a
+# processing instruction (or the DOCTYPE). A range holding one is never trusted.
+_HIDING = re.compile(rb"<[!?]|-->|\]\]>|\?>")
+_HIDING_HINTS = (b"<!", b"<?", b"->", b"]>", b"?>")
 
 
 class _RawRecords:
@@ -396,10 +398,11 @@ class _RawRecords:
             del buffer[: self._position]
             self._offset += self._position
             self._position = 0
-        # Search from the last byte already held, so a marker split between reads is found too.
-        since = max(len(buffer) - 1, 0)
+        # A marker may be split between two reads: look at the seam too, and search from it.
+        seam = bytes(buffer[-2:]) + data[:2]
+        since = max(len(buffer) - 2, 0)
         buffer += data
-        if b"<!" in data or b"<?" in data or data[:1] in (b"!", b"?"):
+        if any(hint in data or hint in seam for hint in _HIDING_HINTS):
             base = self._offset
             self._hiding += [base + m.start() for m in _HIDING.finditer(buffer, since)]
         return data
@@ -408,11 +411,10 @@ class _RawRecords:
         """(PMID, fingerprint) of the PubmedArticle lxml has just finished, or None."""
         buffer = self._buffer
         found = _RECORD_START.search(buffer, self._position)
-        end = buffer.find(_RECORD_END, found.end()) if found is not None else -1
-        if found is None or end < 0:
+        closed = _RECORD_END.search(buffer, found.end()) if found is not None else None
+        if found is None or closed is None:
             return _key(element)
-        start = found.start()
-        end += len(_RECORD_END)
+        start, end = found.start(), closed.end()
         self._position = end
         hidden = False
         if self._hiding:
