@@ -62,8 +62,11 @@ def request_form(request: HttpRequest) -> HttpResponse:
         return render(request, "summaries/request_form.html", {"form": form})
     if form.is_spam:
         # Looks like success to the bot; nothing is stored.
-        ratelimit.take("address", address)
-        audit_record(action="summary_request.honeypot")
+        try:
+            ratelimit.take("address", address)
+            audit_record(action="summary_request.honeypot")
+        except DatabaseError as exc:  # a read-only or full database: the bot need not know
+            logger.error("honeypot submission not counted: %s: %s", type(exc).__name__, exc)
         return redirect("summaries:request_sent")
     email = form.cleaned_data["email"]
     try:
