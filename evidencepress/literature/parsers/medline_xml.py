@@ -411,25 +411,29 @@ class _RawRecords:
         """(PMID, fingerprint) of the PubmedArticle lxml has just finished, or None."""
         buffer = self._buffer
         found = _RECORD_START.search(buffer, self._position)
-        closed = _RECORD_END.search(buffer, found.end()) if found is not None else None
-        if found is None or closed is None:
+        if found is None:
             return _key(element)
-        start, end = found.start(), closed.end()
+        start, inside = found.start(), found.end()
+        end = buffer.find(b"</PubmedArticle>", inside)  # a plain search is twice as fast
+        if end >= 0 and buffer.find(b"<PubmedArticle", inside, end) < 0:
+            end += len(b"</PubmedArticle>")
+        else:  # "</PubmedArticle >" (allowed, though no file we know writes it), or no end
+            closed = _RECORD_END.search(buffer, inside)
+            if closed is None:
+                return _key(element)
+            end = closed.end()
+            if buffer.find(b"<PubmedArticle", inside, end) >= 0:
+                self._position = end
+                return _key(element)  # two starts: one of them is not a real tag
         self._position = end
-        hidden = False
         if self._hiding:
             first, last = self._offset + start, self._offset + end
             while self._hiding and self._hiding[0] < first:
                 del self._hiding[0]
-            hidden = bool(self._hiding) and self._hiding[0] < last
-        citation = _child(element, "MedlineCitation")
-        pmid = normalise_pmid(_child_text(citation, "PMID"))
-        if (
-            hidden
-            or pmid is None
-            or buffer.find(b"<PubmedArticle", start + 1, end) >= 0
-            or buffer.find(f">{pmid}</PMID>".encode(), start, end) < 0
-        ):
+            if self._hiding and self._hiding[0] < last:
+                return _key(element)
+        pmid = normalise_pmid(_child_text(_child(element, "MedlineCitation"), "PMID"))
+        if pmid is None or buffer.find(f">{pmid}</PMID>".encode(), start, end) < 0:
             return _key(element)
         digest = hashlib.sha256(PARSER_VERSION + b" raw")
         digest.update(buffer[start:end])
