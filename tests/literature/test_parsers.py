@@ -432,44 +432,56 @@ def test_a_fingerprint_is_a_digest_of_the_record_exactly_as_the_file_wrote_it(
     assert prints == {"8": expected}
 
 
+def _raw(record: bytes) -> str:
+    return hashlib.sha256(medline_xml.PARSER_VERSION + b" raw" + record).hexdigest()[:32]
+
+
+def _trees(path: Path) -> dict[str, str]:
+    """Fingerprints from each record's parsed tree, parsed as the reader parses (no comments)."""
+    trees = {}
+    with path.open("rb") as stream:
+        for _event, element in etree.iterparse(stream, tag="PubmedArticle", remove_comments=True):
+            trees[element.findtext("MedlineCitation/PMID")] = medline_xml.fingerprint(element)
+    return trees
+
+
 def test_tags_hidden_in_comments_never_give_a_record_another_records_fingerprint(
     tmp_path: Path,
 ) -> None:
-    """A byte search could be misled by a tag inside a comment or CDATA; such records are
-    fingerprinted from their parsed tree instead, and every record keeps its own digest."""
-    comment_inside = b"<!-- </PubmedArticle> -->"
+    """A byte search could be misled by a tag inside a comment, CDATA or a processing
+    instruction. From the first of those inside the record set, records are fingerprinted from
+    their parsed tree instead; every record keeps a digest of its own."""
     body = (
-        b"<!-- <PubmedArticle> -->\n"
-        + article("1")
-        + article("2", extra="<Pagination><MedlinePgn>1-2</MedlinePgn></Pagination>").replace(
-            b"</Article>", comment_inside + b"</Article>"
-        )
+        article("1")
+        + article("2").replace(b"</PubmedArticle>", b"</PubmedArticle >")  # still found
         + article("3")
-        + article("4", title="<![CDATA[</PubmedArticle>]]>")
+        + b"<!-- <PubmedArticle> -->\n"
+        + article("4").replace(b"</Article>", b"<!-- </PubmedArticle> --></Article>")
         + article("5")
+        + article("6", title="<![CDATA[</PubmedArticle>]]>")
         + b"<?note </PubmedArticle><PubmedArticle> ?>\n"
-        + article("6")
-        + article("7").replace(b"</PubmedArticle>", b"</PubmedArticle >")
-        + article("8")
+        + article("7")
     )
-    tricky = _fingerprints(write(tmp_path, "tricky.xml", HEAD + body + b"</PubmedArticleSet>"))
-    assert sorted(tricky) == ["1", "2", "3", "4", "5", "6", "7", "8"]
-    assert len(set(tricky.values())) == 8
-    clean = HEAD + article("3") + article("5") + b"</PubmedArticleSet>"
-    plain = _fingerprints(write(tmp_path, "clean.xml", clean))
-    # Records the search can still find exactly keep the digest of their own bytes.
-    assert tricky["3"] == plain["3"] and tricky["5"] == plain["5"]
-    trees = {}
-    with (tmp_path / "tricky.xml").open("rb") as stream:
-        # Parsed as the reader parses (comments dropped), then digested from the tree.
-        for _event, element in etree.iterparse(stream, tag="PubmedArticle", remove_comments=True):
-            trees[element.findtext("MedlineCitation/PMID")] = medline_xml.fingerprint(element)
-    assert tricky["2"] == trees["2"] and tricky["4"] == trees["4"] and tricky["6"] == trees["6"]
+    path = write(tmp_path, "tricky.xml", HEAD + body + b"</PubmedArticleSet>")
+    tricky, trees = _fingerprints(path), _trees(path)
+    assert sorted(tricky) == ["1", "2", "3", "4", "5", "6", "7"]
+    assert len(set(tricky.values())) == 7
+    # Before the first comment: each record's own bytes (an end tag with a space included).
+    assert tricky["1"] == _raw(article("1").rstrip(b"\n"))
+    assert tricky["2"] == _raw(article("2").replace(b"</PubmedArticle>", b"</PubmedArticle >")[:-1])
+    assert tricky["3"] == _raw(article("3").rstrip(b"\n"))
+    # From it on: the parsed tree.
+    assert all(tricky[pmid] == trees[pmid] for pmid in ("4", "5", "6", "7"))
 
-    # An end tag with a space before ">" is still found: its own bytes are digested.
-    def raw(record: bytes) -> str:
-        return hashlib.sha256(medline_xml.PARSER_VERSION + b" raw" + record).hexdigest()[:32]
 
-    own = article("7").replace(b"</PubmedArticle>", b"</PubmedArticle >").rstrip(b"\n")
-    assert tricky["7"] == raw(own)
-    assert tricky["8"] == raw(article("8").rstrip(b"\n"))  # the search stays in step
+def test_a_tag_hidden_before_the_record_set_costs_only_the_first_record(tmp_path: Path) -> None:
+    head = (
+        b'<?xml version="1.0"?>\n<!-- <PubmedArticle> -->\n'
+        b'<!DOCTYPE PubmedArticleSet [ <!ENTITY fake "<PubmedArticle>"> ]>\n<PubmedArticleSet>\n'
+    )
+    path = write(
+        tmp_path, "prolog.xml", head + article("1") + article("2") + b"</PubmedArticleSet>"
+    )
+    prints = _fingerprints(path)
+    assert prints["1"] == _trees(path)["1"]  # its byte range began at a fake start: not used
+    assert prints["2"] == _raw(article("2").rstrip(b"\n"))

@@ -366,10 +366,10 @@ def _digest(element: Any) -> tuple[str | None, str]:
 
 _RECORD_START = re.compile(rb"<PubmedArticle[\s>]")
 _RECORD_END = re.compile(rb"</PubmedArticle\s*>")
-# What could hide a tag from a byte search: the start or end of a comment, a CDATA section, a
-# processing instruction (or the DOCTYPE). A range holding one is never trusted.
-_HIDING = re.compile(rb"<[!?]|-->|\]\]>|\?>")
-_HIDING_HINTS = (b"<!", b"<?", b"->", b"]>", b"?>")
+_ROOT_START = re.compile(rb"<Pubmed(?:Article|Book)Set[\s>]")
+# What could hide a tag from a byte search: a comment or CDATA section (<!) or a processing
+# instruction (<?). Their last bytes are rare, so looking for them scans fast.
+_OPENERS = (b"<!", b"<?")
 
 
 class _RawRecords:
@@ -378,10 +378,13 @@ class _RawRecords:
     serialising the parsed tree again, which cost as much as extracting the record.
 
     lxml reads through `read()`; by the time it reports a record's end, that record's bytes have
-    passed through here. Records are matched to byte ranges in order. A range is used only if it
-    holds one record start, no comment, CDATA or processing instruction, and the record's own
-    PMID element; otherwise the record is fingerprinted from its tree (_digest), so a file that
-    defeats the byte search (a tag inside a comment) only costs speed, never a wrong match.
+    passed through here. Records are matched to byte ranges in order, and a range is used only if
+    it holds one record start and the record's own PMID element. Inside the record set, only a
+    comment, CDATA section or processing instruction could hide a tag from the search, and NLM
+    files have none: from the first one on, every record is fingerprinted from its tree
+    (_digest) instead. (Before the set, a tag hidden in the DOCTYPE or a comment can only put a
+    second start into the first range, which is then not used.) So a file that could defeat the
+    byte search costs speed, never a wrong match.
     """
 
     def __init__(self, stream: BinaryIO) -> None:
@@ -389,7 +392,8 @@ class _RawRecords:
         self._buffer = bytearray()
         self._offset = 0  # the file offset of the buffer's first byte
         self._position = 0  # where, in the buffer, the next record's start tag is searched from
-        self._hiding: list[int] = []  # file offsets of "<!" and "<?" not yet passed
+        self._body: int | None = None  # file offset where the record set's start tag ends
+        self._hidden_from: int | None = None  # file offset of the first opener inside the set
 
     def read(self, size: int = -1) -> bytes:
         data = self._stream.read(size)
@@ -398,13 +402,25 @@ class _RawRecords:
             del buffer[: self._position]
             self._offset += self._position
             self._position = 0
-        # A marker may be split between two reads: look at the seam too, and search from it.
-        seam = bytes(buffer[-2:]) + data[:2]
-        since = max(len(buffer) - 2, 0)
+        # Look at the seam too: a marker may be split between two reads.
+        seam = bytes(buffer[-1:]) + data[:1]
+        since = max(len(buffer) - 1, 0)
         buffer += data
-        if any(hint in data or hint in seam for hint in _HIDING_HINTS):
-            base = self._offset
-            self._hiding += [base + m.start() for m in _HIDING.finditer(buffer, since)]
+        if self._hidden_from is not None:
+            return data
+        if self._body is None:
+            root = _ROOT_START.search(buffer)
+            if root is None:
+                return data
+            self._body = self._offset + root.end()
+            since = root.end()
+        if any(opener in data or opener in seam for opener in _OPENERS):
+            for opener in _OPENERS:
+                at = buffer.find(opener, max(since, self._body - self._offset))
+                if at >= 0:
+                    found = self._offset + at
+                    if self._hidden_from is None or found < self._hidden_from:
+                        self._hidden_from = found
         return data
 
     def key(self, element: Any) -> tuple[str, str] | None:
@@ -426,12 +442,8 @@ class _RawRecords:
                 self._position = end
                 return _key(element)  # two starts: one of them is not a real tag
         self._position = end
-        if self._hiding:
-            first, last = self._offset + start, self._offset + end
-            while self._hiding and self._hiding[0] < first:
-                del self._hiding[0]
-            if self._hiding and self._hiding[0] < last:
-                return _key(element)
+        if self._hidden_from is not None and self._offset + end > self._hidden_from:
+            return _key(element)
         pmid = normalise_pmid(_child_text(_child(element, "MedlineCitation"), "PMID"))
         if pmid is None or buffer.find(f">{pmid}</PMID>".encode(), start, end) < 0:
             return _key(element)
