@@ -95,16 +95,6 @@ def _django_setup(database: Path) -> None:
     django.setup()
 
 
-def _reader_process_used(path: Path) -> bool:
-    """Whether the import ran with a reader process (literature/pipeline.py), as it decides."""
-    from django.conf import settings
-
-    from evidencepress.literature import pipeline
-
-    threshold = settings.LITERATURE_READER_PROCESS_MIN_BYTES
-    return bool(threshold is not None and path.stat().st_size >= threshold and pipeline.available())
-
-
 def _measure_import(path: Path) -> tuple[int, dict[str, Any]]:
     from evidencepress.evidence.models import Topic
     from evidencepress.literature.importer import import_path
@@ -112,7 +102,7 @@ def _measure_import(path: Path) -> tuple[int, dict[str, Any]]:
     topic = Topic.objects.get(slug="bench")
     result = import_path(path, topic=topic)
     counts: dict[str, Any] = {
-        "reader_process": _reader_process_used(path),
+        "reader_process": result.reader_process,
         "new": result.new,
         "updated": result.updated,
         "duplicates": result.duplicates,

@@ -84,6 +84,7 @@ class ImportResult:
     deleted: int
     errors: tuple[RecordError, ...]
     batch_id: int | None
+    reader_process: bool = False  # read by a forked reader process (pipeline.py)
 
     def summary_line(self) -> str:
         return (
@@ -393,6 +394,7 @@ class _Importer:
         self.linked: set[int] = set()  # stored publications this import matched (topic links)
         # PMID -> id of the stored publications a reader process may report unchanged.
         self.stored_ids: dict[str, int] = {}
+        self.reader_process = False  # whether a reader process reads the items
         self.unreported = 0  # items handled since the last progress report
 
     # -- reading -----------------------------------------------------------------------------
@@ -714,6 +716,7 @@ def _import(
         deleted=importer.deleted,
         errors=tuple(importer.errors),
         batch_id=batch.pk,
+        reader_process=importer.reader_process,
     )
 
 
@@ -829,6 +832,7 @@ def import_stream(
 
     def items(importer: _Importer) -> Iterable[ParsedItem]:
         if reader_process and fmt == "medline_xml" and pipeline.available():
+            importer.reader_process = True
             stored = importer.stored_fingerprints()
             return pipeline.read_in_child(read, stored=stored, source=source)
         return read(importer.known)

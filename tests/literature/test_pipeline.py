@@ -33,29 +33,7 @@ pytestmark = pytest.mark.django_db
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<PubmedArticleSet>\n'
-COMPARED = (
-    "pmid",
-    "doi",
-    "pmcid",
-    "title",
-    "title_normalized",
-    "journal",
-    "year",
-    "volume",
-    "issue",
-    "pages",
-    "authors",
-    "publication_types",
-    "mesh_terms",
-    "keywords",
-    "abstract",
-    "language",
-    "retracted",
-    "date_revised",
-    "source_format",
-    "content_hash",
-    "source_fingerprint",
-)
+COMPARED = importer._IMPORTED_FIELDS  # every field an import writes
 
 
 def article(pmid: int, title: str = "A title.", revised: int = 2021) -> str:
@@ -120,6 +98,7 @@ def serial_then_parallel(path: Path, topic: Topic, forks: list[int], **kwargs: A
     with override_settings(LITERATURE_READER_PROCESS_MIN_BYTES=0):
         parallel = import_path(path, topic=topic, **kwargs)
     assert forks == [1]
+    assert (serial.reader_process, parallel.reader_process) == (False, True)
     assert stored() == expected
     assert no_children_left()
     return serial, parallel

@@ -32,6 +32,7 @@ from evidencepress.summaries.models import SummaryRequest
 
 from ..literature.eutils_fake import FakeClock, FakeNcbi
 from ..site.conftest import SmallSite, build_small_site
+from ..summaries.test_request_form import valid_post
 
 pytestmark = pytest.mark.django_db
 
@@ -39,28 +40,11 @@ FORM = "/summaries/request/"
 
 
 def valid_request(**overrides: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "topic": "imiquimod-angiosarcoma",
-        "setting": "scalp_face",
-        "site": "scalp",
-        "lesion_size_mm": "15",
-        "lesion_count": "1",
-        "lesion_depth": "superficial",
-        "surgery_possible": "no",
-        "prior_treatments": ["radiotherapy"],
-        "prior_treatments_other": "",
-        "current_treatments": [],
-        "current_treatments_other": "",
-        # A long question in Cyrillic (two bytes a letter): its encrypted row is larger than a
-        # database page, so it needs a new page even if a half-empty one is left.
-        "question": ("CANARY-i5 " + "Может ли этот крем помочь при ангиосаркоме? " * 60)[:2000],
-        "detail": "short",
-        "email": "canary-i5@example.com",
-        "consent": "on",
-        "website": "",
-    }
-    data.update(overrides)
-    return data
+    # A long question in Cyrillic (two bytes a letter): its encrypted row is larger than a
+    # database page, so it needs a new page even if a half-empty one is left.
+    canary = ("CANARY-i5 " + "Может ли этот крем помочь при ангиосаркоме? " * 60)[:2000]
+    defaults = {"current_treatments": [], "question": canary, "email": "canary-i5@example.com"}
+    return valid_post(**{**defaults, **overrides})
 
 
 @pytest.fixture

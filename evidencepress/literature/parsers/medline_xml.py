@@ -413,7 +413,6 @@ class _RawRecords:
             if root is None:
                 return data
             self._body = self._offset + root.end()
-            since = root.end()
         # One-byte searches (memchr) first: "!" and "?" are rare in PubMed text.
         if (b"!" in data or b"?" in data) and any(o in data or o in seam for o in _OPENERS):
             for opener in _OPENERS:
