@@ -84,7 +84,7 @@ class ImportResult:
     deleted: int
     errors: tuple[RecordError, ...]
     batch_id: int | None
-    reader_process: bool = False  # read by a forked reader process (pipeline.py)
+    reader_process: bool = False  # read by forked reader processes (pipeline.py)
 
     def summary_line(self) -> str:
         return (
@@ -394,7 +394,7 @@ class _Importer:
         self.linked: set[int] = set()  # stored publications this import matched (topic links)
         # PMID -> id of the stored publications a reader process may report unchanged.
         self.stored_ids: dict[str, int] = {}
-        self.reader_process = False  # whether a reader process reads the items
+        self.reader_process = False  # whether reader processes read the items
         self.unreported = 0  # items handled since the last progress report
 
     # -- reading -----------------------------------------------------------------------------
@@ -417,7 +417,7 @@ class _Importer:
         """PMID -> source fingerprint of every stored publication that has one.
 
         Read once, before a reader process starts, so that it can recognise unchanged records
-        without a database connection of its own (see pipeline.read_in_child).
+        without a database connection of its own (see pipeline.read_in_parallel).
         """
         fingerprints: dict[str, str] = {}
         rows = Publication.objects.filter(pmid__isnull=False).exclude(source_fingerprint="")
@@ -791,8 +791,14 @@ def import_path(
     source = path.name
     if not path.is_file():
         raise LiteratureParseError(str(path), "no such file")
-    stream, fmt = parsers.open_source(path, max_bytes=settings.LITERATURE_MAX_IMPORT_BYTES)
+    max_bytes = settings.LITERATURE_MAX_IMPORT_BYTES
+    stream, fmt = parsers.open_source(path, max_bytes=max_bytes)
     threshold = settings.LITERATURE_READER_PROCESS_MIN_BYTES
+    large = threshold is not None and path.stat().st_size >= threshold
+
+    def reopen() -> BinaryIO:
+        return parsers.open_source(path, max_bytes=max_bytes)[0]
+
     with stream:
         return import_stream(
             stream,
@@ -802,7 +808,7 @@ def import_path(
             topic=topic,
             skip_bad=skip_bad,
             progress=progress,
-            reader_process=threshold is not None and path.stat().st_size >= threshold,
+            reopen=reopen if large else None,
         )
 
 
@@ -815,7 +821,7 @@ def import_stream(
     topic: Topic | None,
     skip_bad: bool = False,
     progress: Callable[[int], None] | None = None,
-    reader_process: bool = False,
+    reopen: Callable[[], BinaryIO] | None = None,
 ) -> ImportResult:
     """Parse a binary stream in a known format and import it in one transaction.
 
@@ -823,19 +829,26 @@ def import_stream(
     and skips extracting them, so re-importing a baseline file is about as fast as reading it.
     `source` names the file or query in error messages and in the import batch.
 
-    With `reader_process` (MEDLINE XML, where pipeline.available()), a forked child reads and
-    extracts the records while this process writes them: see pipeline.py.
+    With `reopen` (a function that opens the same file again; MEDLINE XML, where
+    pipeline.available()), forked readers read and extract the records, in parallel, while this
+    process writes them: see pipeline.py.
     """
 
-    def read(known: KnownRecords) -> Iterator[ParsedItem]:
-        return _guarded(parsers.parse_stream(stream, fmt=fmt, source=source, known=known), source)
+    def read(source_stream: BinaryIO, known: KnownRecords | None) -> Iterator[ParsedItem]:
+        items = parsers.parse_stream(source_stream, fmt=fmt, source=source, known=known)
+        return _guarded(items, source)
 
     def items(importer: _Importer) -> Iterable[ParsedItem]:
-        if reader_process and fmt == "medline_xml" and pipeline.available():
+        if reopen is not None and fmt == "medline_xml" and pipeline.available():
             importer.reader_process = True
-            stored = importer.stored_fingerprints()
-            return pipeline.read_in_child(read, stored=stored, source=source)
-        return read(importer.known)
+            return pipeline.read_in_parallel(
+                reopen,
+                read,
+                stored=importer.stored_fingerprints(),
+                known=importer.known,
+                source=source,
+            )
+        return read(stream, importer.known)
 
     return _import(
         items,

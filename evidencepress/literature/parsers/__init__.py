@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from evidencepress.literature import pipeline
 from evidencepress.literature.records import KnownRecords, LiteratureParseError, ParsedItem
 
 FORMATS = ("medline_xml", "nbib", "ris", "bibtex")
@@ -150,8 +151,28 @@ def parse_stream(
     return items
 
 
-def parse_path(path: Path, *, max_bytes: int | None = None) -> Iterator[ParsedItem]:
-    """Open, detect and parse a file; the file is closed when the iterator is exhausted."""
+def parse_path(
+    path: Path,
+    *,
+    max_bytes: int | None = None,
+    parallel_min_bytes: int | None = pipeline.MIN_BYTES,
+) -> Iterator[ParsedItem]:
+    """Open, detect and parse a file; the file is closed when the iterator is exhausted.
+
+    A MEDLINE XML file of at least `parallel_min_bytes` on disk (None: never) is read by forked
+    reader processes in parallel, where pipeline.available(): the items are the same.
+    """
     stream, fmt = open_source(path, max_bytes=max_bytes)
     with stream:
-        yield from parse_stream(stream, fmt=fmt, source=path.name)
+        large = parallel_min_bytes is not None and path.stat().st_size >= parallel_min_bytes
+        if not (large and fmt == "medline_xml" and pipeline.available()):
+            yield from parse_stream(stream, fmt=fmt, source=path.name)
+            return
+
+    def reopen() -> BinaryIO:
+        return open_source(path, max_bytes=max_bytes)[0]
+
+    def parse(source_stream: BinaryIO, known: KnownRecords | None) -> Iterator[ParsedItem]:
+        return parse_stream(source_stream, fmt=fmt, source=path.name, known=known)
+
+    yield from pipeline.read_in_parallel(reopen, parse, stored=None, known=None, source=path.name)

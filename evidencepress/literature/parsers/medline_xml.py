@@ -467,12 +467,20 @@ def _emit(pending: list[_Pending], known: KnownRecords) -> Iterator[ParsedItem]:
     """Turn a chunk of finished record elements into items, skipping those already stored."""
     keys = [key for _position, _element, key in pending if key is not None]
     unchanged = known(keys) if keys else set()
+    # `known` answered for the evidence base as it was before this chunk. A PMID read in full
+    # earlier in the chunk may change that answer (the importer writes each item before asking
+    # for the next), so a later copy of it is read in full too: records count in file order.
+    read: set[str] = set()
     for position, element, key in pending:
         if key is None:
-            yield _HANDLERS[element.tag](element, position)
-        elif key in unchanged:
+            item = _HANDLERS[element.tag](element, position)
+            if type(item) is ParsedRecord and item.pmid:
+                read.add(item.pmid)
+            yield item
+        elif key in unchanged and key[0] not in read:
             yield UnchangedRecord(position, key[0])
         else:
+            read.add(key[0])
             yield _article(element, position, key[1])
 
 
