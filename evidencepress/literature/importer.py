@@ -392,7 +392,7 @@ class _Importer:
         self.index = _Index()
         self.writer = _Writer(batch.pk)
         self.linked: set[int] = set()  # stored publications this import matched (topic links)
-        # PMID -> id of the stored publications a reader process may report unchanged.
+        # PMID -> id of the stored publications reader processes may report unchanged.
         self.stored_ids: dict[str, int] = {}
         self.reader_process = False  # whether reader processes read the items
         self.unreported = 0  # items handled since the last progress report
@@ -416,8 +416,8 @@ class _Importer:
     def stored_fingerprints(self) -> dict[str, str]:
         """PMID -> source fingerprint of every stored publication that has one.
 
-        Read once, before a reader process starts, so that it can recognise unchanged records
-        without a database connection of its own (see pipeline.read_in_parallel).
+        Read once, before the reader processes start, so that they can recognise unchanged records
+        without a database connection of their own (see pipeline.read_in_parallel).
         """
         fingerprints: dict[str, str] = {}
         rows = Publication.objects.filter(pmid__isnull=False).exclude(source_fingerprint="")
@@ -846,7 +846,6 @@ def import_stream(
                 read,
                 stored=importer.stored_fingerprints(),
                 known=importer.known,
-                source=source,
             )
         return read(stream, importer.known)
 

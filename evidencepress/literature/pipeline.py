@@ -106,7 +106,6 @@ def read_in_parallel(
     *,
     stored: Mapping[str, str] | None,
     known: KnownRecords | None,
-    source: str,
     readers: int | None = None,
     chunk_bytes: int | None = None,
 ) -> Iterator[ParsedItem]:

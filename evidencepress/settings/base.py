@@ -189,8 +189,9 @@ NCBI_EUTILS = {
 
 # Largest import file accepted (bytes, after decompression for .gz).
 LITERATURE_MAX_IMPORT_BYTES = int(os.environ.get("LITERATURE_MAX_IMPORT_BYTES", 512 * 1024 * 1024))
-# MEDLINE XML files at least this large (bytes on disk) are read by a forked reader process while
-# the importing process writes (literature/pipeline.py); "off" imports every file in one process.
+# MEDLINE XML files at least this large (bytes on disk) are read by forked reader processes, in
+# parallel, while the importing process writes (literature/pipeline.py); "off" imports every file
+# in one process.
 _reader_min = os.environ.get("LITERATURE_READER_PROCESS_MIN_BYTES", str(4 * 1024 * 1024))
 LITERATURE_READER_PROCESS_MIN_BYTES = None if _reader_min == "off" else int(_reader_min)
 

@@ -298,7 +298,7 @@ def parse_xml(stream: BinaryIO, known: KnownRecords | None) -> Iterator[ParsedIt
 def in_parallel(path: Path, **kwargs: Any) -> list[ParsedItem]:
     kwargs.setdefault("chunk_bytes", SMALL_CHUNKS)
     items = pipeline.read_in_parallel(
-        opener(path), parse_xml, stored={}, known=lambda pairs: set(), source="x.xml", **kwargs
+        opener(path), parse_xml, stored={}, known=lambda pairs: set(), **kwargs
     )
     return list(items)
 
@@ -331,7 +331,6 @@ def test_a_reader_that_fails_or_dies_leaves_the_parent_to_read_it_all(tmp_path: 
             parse,
             stored={},
             known=lambda pairs: set(),
-            source="g.xml",
             chunk_bytes=SMALL_CHUNKS,
         )
         assert list(items) == expected
@@ -345,7 +344,7 @@ def test_a_failure_in_every_reading_reaches_the_caller(tmp_path: Path) -> None:
         yield RecordError(1, "first", None)
         raise ZeroDivisionError("a bug in the parser")
 
-    items = pipeline.read_in_parallel(opener(path), buggy, stored={}, known=None, source="b")
+    items = pipeline.read_in_parallel(opener(path), buggy, stored={}, known=None)
     with pytest.raises(ZeroDivisionError, match="a bug in the parser"):
         list(items)
     assert no_children_left()
@@ -360,7 +359,7 @@ def test_a_parent_that_stops_reading_kills_and_reaps_the_readers(tmp_path: Path)
             position += 1
             yield RecordError(position, "x" * 200, None)
 
-    items = pipeline.read_in_parallel(opener(path), endless, stored={}, known=None, source="e")
+    items = pipeline.read_in_parallel(opener(path), endless, stored={}, known=None)
     first = [next(items) for _ in range(3 * pipeline.FRAME_ITEMS)]
     assert [item.position for item in first] == list(range(1, 3 * pipeline.FRAME_ITEMS + 1))
     items.close()  # what an exception in the importer does to the generator

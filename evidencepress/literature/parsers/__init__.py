@@ -175,4 +175,4 @@ def parse_path(
     def parse(source_stream: BinaryIO, known: KnownRecords | None) -> Iterator[ParsedItem]:
         return parse_stream(source_stream, fmt=fmt, source=path.name, known=known)
 
-    yield from pipeline.read_in_parallel(reopen, parse, stored=None, known=None, source=path.name)
+    yield from pipeline.read_in_parallel(reopen, parse, stored=None, known=None)
