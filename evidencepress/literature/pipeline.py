@@ -46,7 +46,6 @@ import io
 import os
 import pickle
 import queue
-import re
 import signal
 import struct
 import threading
@@ -55,6 +54,7 @@ from typing import Any, BinaryIO
 
 from lxml import etree
 
+from .medline_bytes import RECORD_START, ROOT_START, find_opener
 from .records import (
     Author,
     DeletedCitations,
@@ -84,8 +84,6 @@ _HEADER = struct.Struct("<Q")
 _RECORD, _UNCHANGED, _ERROR, _DELETED = range(4)
 _CHUNK_END, _END, _FAILED = "chunk", "end", "failed"
 
-_ROOT = re.compile(rb"<(Pubmed(?:Article|Book)Set)[\s>]")
-_BOUNDARY = re.compile(rb"<(?:PubmedArticle|PubmedBookArticle|DeleteCitation)[\s>]")
 _PREFIX_LIMIT = 1 << 20  # a prefix longer than this is not looked for: one chunk
 
 Parse = Callable[[BinaryIO, "KnownRecords | None"], Iterator[ParsedItem]]
@@ -239,9 +237,9 @@ def _chunks(stream: BinaryIO, chunk_bytes: int) -> Iterator[Callable[[], BinaryI
 
     root = first = None
     while root is None or first is None:
-        root = _ROOT.search(buffer)
+        root = ROOT_START.search(buffer)
         if root is not None:
-            first = _BOUNDARY.search(buffer, root.end())
+            first = RECORD_START.search(buffer, root.end())
         if (root is None or first is None) and (len(buffer) > _PREFIX_LIMIT or not read_more()):
             break
     if root is None or first is None:
@@ -260,12 +258,12 @@ def _chunks(stream: BinaryIO, chunk_bytes: int) -> Iterator[Callable[[], BinaryI
         search = start + chunk_bytes
         boundary = None
         while boundary is None:
-            boundary = _BOUNDARY.search(buffer, max(search, body + 1))
+            boundary = RECORD_START.search(buffer, max(search, body + 1))
             if boundary is None:
                 search = max(search, len(buffer) - 32)  # a tag may straddle two reads
                 if not read_more():
                     break
-        if boundary is None or _opener(buffer, body, boundary.start()):
+        if boundary is None or find_opener(buffer, body, boundary.start()) >= 0:
             yield _rest(head, buffer[start:], stream)
             return
         end = boundary.start()
@@ -275,24 +273,12 @@ def _chunks(stream: BinaryIO, chunk_bytes: int) -> Iterator[Callable[[], BinaryI
         head = prefix
 
 
-def _opener(buffer: bytearray, start: int, end: int) -> bool:
-    """Whether buffer[start:end] holds "<!" or "<?". Looks for the rare second byte with memchr:
-    a search for the pair stops at every "<", and XML is full of them."""
-    for mark in (b"!", b"?"):
-        at = buffer.find(mark, start + 1, end)
-        while at >= 0:
-            if buffer[at - 1] == 0x3C:  # "<"
-                return True
-            at = buffer.find(mark, at + 1, end)
-    return False
-
-
 def _safe_prefix(prefix: bytes, root: Any, close: bytes) -> bool:
     """Whether the prefix can start every chunk: it parses on its own, ending inside the set,
     holds no record start, and nothing after the set's start tag could hide a tag."""
-    if _BOUNDARY.search(prefix) is not None:
+    if RECORD_START.search(prefix) is not None:
         return False
-    if _opener(bytearray(prefix), root.end(), len(prefix)):
+    if find_opener(prefix, root.end(), len(prefix)) >= 0:
         return False
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     try:

@@ -16,6 +16,11 @@ from typing import Any, BinaryIO
 
 from lxml import etree
 
+from evidencepress.literature.medline_bytes import (
+    RECORD_TAGS,
+    ROOT_START,
+    find_opener,
+)
 from evidencepress.literature.records import (
     Author,
     DeletedCitations,
@@ -30,7 +35,6 @@ from evidencepress.literature.records import (
 )
 
 FORMAT = "medline_xml"
-_RECORD_TAGS = ("PubmedArticle", "PubmedBookArticle", "DeleteCitation")
 _ROOTS = {"PubmedArticleSet", "PubmedBookSet"}
 _YEAR = re.compile(r"(1[89]\d\d|20\d\d|21\d\d)")
 _SPACE = re.compile(r"\s+")
@@ -366,10 +370,6 @@ def _digest(element: Any) -> tuple[str | None, str]:
 
 _RECORD_START = re.compile(rb"<PubmedArticle[\s>]")
 _RECORD_END = re.compile(rb"</PubmedArticle\s*>")
-_ROOT_START = re.compile(rb"<Pubmed(?:Article|Book)Set[\s>]")
-# What could hide a tag from a byte search: a comment or CDATA section (<!) or a processing
-# instruction (<?). Their last bytes are rare, so looking for them scans fast.
-_OPENERS = (b"<!", b"<?")
 
 
 class _RawRecords:
@@ -402,25 +402,18 @@ class _RawRecords:
             del buffer[: self._position]
             self._offset += self._position
             self._position = 0
-        # Look at the seam too: a marker may be split between two reads.
-        seam = bytes(buffer[-1:]) + data[:1]
-        since = max(len(buffer) - 1, 0)
+        since = max(len(buffer) - 1, 0)  # from the last byte held: an opener may straddle reads
         buffer += data
         if self._hidden_from is not None:
             return data
         if self._body is None:
-            root = _ROOT_START.search(buffer)
+            root = ROOT_START.search(buffer)
             if root is None:
                 return data
             self._body = self._offset + root.end()
-        # One-byte searches (memchr) first: "!" and "?" are rare in PubMed text.
-        if (b"!" in data or b"?" in data) and any(o in data or o in seam for o in _OPENERS):
-            for opener in _OPENERS:
-                at = buffer.find(opener, max(since, self._body - self._offset))
-                if at >= 0:
-                    found = self._offset + at
-                    if self._hidden_from is None or found < self._hidden_from:
-                        self._hidden_from = found
+        at = find_opener(buffer, max(since, self._body - self._offset), len(buffer))
+        if at >= 0:
+            self._hidden_from = self._offset + at
         return data
 
     def key(self, element: Any) -> tuple[str, str] | None:
@@ -508,7 +501,7 @@ def parse(
     context = etree.iterparse(
         raw if raw is not None else stream,
         events=("end",),
-        tag=_RECORD_TAGS,
+        tag=RECORD_TAGS,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
