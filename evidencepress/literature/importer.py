@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from evidencepress.core import content_version
 from evidencepress.evidence.models import Publication, Topic
 
 from . import parsers, pipeline
@@ -689,6 +690,7 @@ def _import(
     skip_bad: bool,
     progress: Callable[[int], None] | None,
 ) -> ImportResult:
+    written = (Publication._meta.db_table, Publication.topics.through._meta.db_table)
     with _collector_paused(), _sqlite_bulk_cache(), transaction.atomic():
         batch = ImportBatch.objects.create(
             kind=kind, source=source[:500], source_format=source_format, topic=topic
@@ -696,7 +698,8 @@ def _import(
         importer = _Importer(
             source=source, batch=batch, topic=topic, skip_bad=skip_bad, progress=progress
         )
-        importer.run(make_items(importer))
+        with content_version.one_bump_per_table(written):
+            importer.run(make_items(importer))
         batch.new_count = importer.new
         batch.updated_count = importer.updated
         batch.duplicate_count = importer.duplicates

@@ -7,8 +7,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
+from evidencepress.core.content_version import one_bump_per_table, triggered_tables
+from evidencepress.core.models import ContentVersion
 from evidencepress.evidence.models import Publication, ReportedPatient, Topic
 from evidencepress.literature.importer import ImportRejected, import_items
 from evidencepress.literature.models import ImportBatch
@@ -271,3 +273,65 @@ def test_bulk_import_settings_are_restored_afterwards_even_on_failure(topic: Top
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size")
             assert cursor.fetchone()[0] == cursor_cache
+
+
+def _versions(*tables: str) -> dict[str, int]:
+    rows = ContentVersion.objects.filter(table_name__in=tables).values_list("table_name", "version")
+    return dict(rows)
+
+
+_WRITTEN = ("evidence_publication", "evidence_publication_topics")
+
+
+def test_an_import_advances_the_content_versions_and_keeps_the_triggers(topic: Topic) -> None:
+    before = _versions(*_WRITTEN)
+    items = [record(), *(record(n, pmid=str(1000000 + n), doi=None, title=f"R{n}") for n in (2, 3))]
+    run(items, topic)
+    after = _versions(*_WRITTEN)
+    assert all(after[table] > before[table] for table in _WRITTEN), (before, after)
+    if connection.vendor == "sqlite":
+        # Once a table for the whole import, not once a row (content_version.one_bump_per_table).
+        assert after == {table: before[table] + 1 for table in _WRITTEN}
+    assert set(_WRITTEN) <= triggered_tables()
+    # The triggers are back: a write after the import advances the version again.
+    Publication.objects.filter(pmid="1000002").update(journal="Changed")
+    assert _versions("evidence_publication")["evidence_publication"] > after["evidence_publication"]
+
+
+def test_a_rejected_import_leaves_the_versions_and_the_triggers_as_they_were() -> None:
+    before = _versions(*_WRITTEN)
+    items = [record(), RecordError(2, "no PMID", "Some title")]
+    with pytest.raises(ImportRejected):
+        run(items)
+    assert _versions(*_WRITTEN) == before
+    assert set(_WRITTEN) <= triggered_tables()
+
+
+sqlite_only = pytest.mark.skipif("connection.vendor != 'sqlite'")
+
+
+def _write_then_fail() -> None:
+    with transaction.atomic(), one_bump_per_table(["evidence_publication"]):
+        assert "evidence_publication" not in triggered_tables()
+        Publication.objects.create(title="Written while paused")
+        raise ZeroDivisionError
+
+
+@sqlite_only
+def test_an_error_while_the_triggers_are_paused_brings_them_back() -> None:
+    before = _versions("evidence_publication")
+    with pytest.raises(ZeroDivisionError):
+        _write_then_fail()
+    assert "evidence_publication" in triggered_tables()
+    assert _versions("evidence_publication") == before
+    assert not Publication.objects.exists()
+
+
+@sqlite_only
+@pytest.mark.django_db(transaction=True)
+def test_the_triggers_are_never_paused_outside_a_transaction() -> None:
+    # Outside a transaction the DROP would be committed at once, for every other connection.
+    paused = one_bump_per_table(["evidence_publication"])
+    with pytest.raises(RuntimeError, match="needs a transaction"):
+        paused.__enter__()
+    assert "evidence_publication" in triggered_tables()
