@@ -130,6 +130,8 @@ def _unstorable(record: ParsedRecord) -> str | None:
     for (name, limit), value in zip(_IDENTIFIER_LIMITS, identifiers, strict=True):
         if value and len(value) > limit:
             return f"the {name} is longer than {limit} characters ({value[:24]}...)"
+    if record.source_format == "medline_xml":
+        return None  # text from an XML parser: XML cannot hold a NUL, not even as &#0;
     texts = (
         record.title,
         record.journal,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
+from lxml import etree
 
 from evidencepress.core.content_version import one_bump_per_table, triggered_tables
 from evidencepress.core.models import ContentVersion
@@ -335,3 +336,16 @@ def test_the_triggers_are_never_paused_outside_a_transaction() -> None:
     with pytest.raises(RuntimeError, match="needs a transaction"):
         paused.__enter__()
     assert "evidence_publication" in triggered_tables()
+
+
+def test_a_nul_character_is_refused_in_every_format_that_can_hold_one() -> None:
+    # MEDLINE XML cannot (libxml2 refuses a NUL byte and &#0;), so only the others are checked.
+    items = [record(source_format=fmt, title=f"A {fmt} title\x00") for fmt in ("ris", "nbib")]
+    result = run(items, skip_bad=True)
+    assert [e.message for e in result.errors] == [
+        "contains a NUL character (byte 0x00), which cannot be stored"
+    ] * 2
+    with pytest.raises(etree.XMLSyntaxError):
+        etree.fromstring(b"<PubmedArticleSet><T>a &#0; b</T></PubmedArticleSet>")
+    with pytest.raises(etree.XMLSyntaxError):
+        etree.fromstring(b"<PubmedArticleSet><T>a \x00 b</T></PubmedArticleSet>")
