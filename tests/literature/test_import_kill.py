@@ -42,6 +42,16 @@ def counts(db: Path) -> tuple[int, int, int, str]:
     return pubs, batches, links, integrity
 
 
+def content_version_triggers(db: Path) -> int:
+    """The content-version triggers on the two tables an import writes (an import pauses them)."""
+    with sqlite3.connect(db) as conn:
+        found = conn.execute(
+            "select count(*) from sqlite_master where type = 'trigger' "
+            "and name like 'ep\\_cv\\_evidence\\_publication%' escape '\\'"
+        ).fetchone()[0]
+    return int(found)
+
+
 def generate(path: Path, records: int, seed: int) -> None:
     subprocess.run(
         [
@@ -110,6 +120,7 @@ def test_sigkill_midway_then_rerun_completes_exactly(tmp_path: Path) -> None:
     assert proc.returncode == -signal.SIGKILL
 
     assert counts(db) == before  # nothing of the killed run is visible, and the file is intact
+    assert content_version_triggers(db) == 6  # insert, update, delete on both tables
 
     rerun = manage(env, "import_literature", str(big), "--topic", "t", "--no-progress")
     assert rerun.returncode == 0, rerun.stderr

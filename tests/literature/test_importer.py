@@ -349,3 +349,14 @@ def test_a_nul_character_is_refused_in_every_format_that_can_hold_one() -> None:
         etree.fromstring(b"<PubmedArticleSet><T>a &#0; b</T></PubmedArticleSet>")
     with pytest.raises(etree.XMLSyntaxError):
         etree.fromstring(b"<PubmedArticleSet><T>a \x00 b</T></PubmedArticleSet>")
+
+
+@sqlite_only
+def test_a_table_name_that_could_inject_sql_is_never_paused() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute('CREATE TABLE "odd\'name" (id integer)')
+        cursor.execute('CREATE TRIGGER ep_cv_odd AFTER INSERT ON "odd\'name" BEGIN SELECT 1; END')
+    assert "odd'name" in triggered_tables()
+    paused = one_bump_per_table(["odd'name"])
+    with pytest.raises(ValueError, match="Cannot pause"), transaction.atomic():
+        paused.__enter__()
