@@ -42,6 +42,7 @@ Pure: imports nothing from Django.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import io
 import os
 import pickle
@@ -85,6 +86,10 @@ _RECORD, _UNCHANGED, _ERROR, _DELETED = range(4)
 _CHUNK_END, _END, _FAILED = "chunk", "end", "failed"
 
 _PREFIX_LIMIT = 1 << 20  # a prefix longer than this is not looked for: one chunk
+# glibc's mallopt() parameters (malloc.h), and the values a reader sets (see _keep_freed_memory).
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_MMAP_THRESHOLD = 32 << 20  # the largest glibc takes on 64-bit systems
+_TRIM_THRESHOLD = 256 << 20
 
 Parse = Callable[[BinaryIO, "KnownRecords | None"], Iterator[ParsedItem]]
 
@@ -155,6 +160,7 @@ def _reader(
 ) -> None:
     # Ctrl-C reaches the whole process group; the parent decides, and a reader just goes.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    _keep_freed_memory()
     touched: set[str] = set()
 
     def known_pairs(pairs: Any) -> set[tuple[str, str]]:
@@ -187,6 +193,27 @@ def _reader(
             raise  # the parent has gone: nothing to tell it
         except BaseException:  # a malformed chunk or file, or a bug: the parent reads it itself
             send((_FAILED, None))
+
+
+def _keep_freed_memory() -> None:
+    """Let this reader reuse the memory it frees instead of giving it back to the system.
+
+    glibc serves each allocation of 128 KiB or more (a chunk's document, a pickled frame, lxml's
+    buffers) with new pages from mmap and unmaps them when freed, so a reader took a page fault
+    for every 4 KiB it wrote to: about 190,000 faults for the two readers of a baseline file.
+    With a fixed mmap threshold of 32 MiB and a trim threshold of 256 MiB, freed memory is
+    reused: about 10,000 faults, and a parser run 8-15% faster (bench/README.md). A reader lives
+    for one reading, so memory it keeps is given back when it exits. Without glibc's mallopt
+    (another C library) nothing changes.
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    mallopt.restype = ctypes.c_int
+    mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
+    mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD)
 
 
 def _send_items(items: Iterator[ParsedItem], touched: set[str], send: Any) -> int:
