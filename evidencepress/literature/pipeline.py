@@ -88,7 +88,7 @@ _CHUNK_END, _END, _FAILED = "chunk", "end", "failed"
 _PREFIX_LIMIT = 1 << 20  # a prefix longer than this is not looked for: one chunk
 # glibc's mallopt() parameters (malloc.h), and the values a reader sets (see _keep_freed_memory).
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-_MMAP_THRESHOLD = 32 << 20  # the largest glibc takes on 64-bit systems
+_MMAP_THRESHOLD = 32 << 20  # as high as glibc's own moving threshold ever goes (64-bit)
 _TRIM_THRESHOLD = 256 << 20
 
 Parse = Callable[[BinaryIO, "KnownRecords | None"], Iterator[ParsedItem]]
