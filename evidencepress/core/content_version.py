@@ -76,10 +76,15 @@ def watched_tables(apps: Any) -> list[str]:
         for model in apps.get_app_config(label).get_models(include_auto_created=True):
             if not model._meta.proxy and model._meta.managed:
                 tables.add(model._meta.db_table)
+    _refuse_unsafe(tables, "put a content-version trigger")
+    return sorted(tables)
+
+
+def _refuse_unsafe(tables: Iterable[str], action: str) -> None:
+    """Table names go into trigger SQL as text: only letters, digits and "_" are accepted."""
     unsafe = [table for table in tables if not _SAFE_NAME.match(table)]
     if unsafe:
-        raise ValueError(f"Cannot put a content-version trigger on {unsafe}.")
-    return sorted(tables)
+        raise ValueError(f"Cannot {action} on {unsafe}.")
 
 
 def _trigger_name(table: str, operation: str = "") -> str:
@@ -211,9 +216,7 @@ def one_bump_per_table(tables: Sequence[str], using: str = "default") -> Iterato
     quote = connection.ops.quote_name
     triggered = triggered_tables(using)
     paused = [table for table in tables if table in triggered]
-    unsafe = [table for table in paused if not _SAFE_NAME.match(table)]
-    if unsafe:
-        raise ValueError(f"Cannot pause content-version triggers on {unsafe}.")
+    _refuse_unsafe(paused, "pause content-version triggers")
     with connection.cursor() as cursor:
         for statement in drop_statements("sqlite", paused, quote):
             cursor.execute(statement)

@@ -15,6 +15,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, BinaryIO
 
 import pytest
@@ -510,31 +511,21 @@ def test_a_pmid_deleted_and_then_given_again_in_one_file_is_kept(
     assert forks.started == (2 if reader_process else 0)
 
 
-class _FakeLibc:
-    def __init__(self, has_mallopt: bool) -> None:
-        self.calls: list[tuple[int, int]] = []
-        if has_mallopt:
-            self.mallopt = _Recorder(self.calls)
-
-
-class _Recorder:
-    def __init__(self, calls: list[tuple[int, int]]) -> None:
-        self.calls = calls
-
-    def __call__(self, parameter: int, value: int) -> int:
-        self.calls.append((parameter, value))
-        return 1
-
-
 def test_a_reader_keeps_the_memory_it_frees_where_the_c_library_allows(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    glibc = _FakeLibc(has_mallopt=True)
-    monkeypatch.setattr(pipeline.ctypes, "CDLL", lambda _name: glibc)
+    calls: list[tuple[int, int]] = []
+
+    def mallopt(parameter: int, value: int) -> int:
+        calls.append((parameter, value))
+        return 1
+
+    monkeypatch.setattr(pipeline.ctypes, "CDLL", lambda _name: SimpleNamespace(mallopt=mallopt))
     pipeline._keep_freed_memory()
     # M_MMAP_THRESHOLD (-3) and M_TRIM_THRESHOLD (-1) of glibc's malloc.h.
-    assert glibc.calls == [(-3, 32 << 20), (-1, 256 << 20)]
-    other = _FakeLibc(has_mallopt=False)  # musl, say: no mallopt, nothing changes
-    monkeypatch.setattr(pipeline.ctypes, "CDLL", lambda _name: other)
+    assert calls == [(-3, 32 << 20), (-1, 256 << 20)]
+    calls.clear()
+    # musl, say: no mallopt, nothing changes and nothing fails.
+    monkeypatch.setattr(pipeline.ctypes, "CDLL", lambda _name: SimpleNamespace())
     pipeline._keep_freed_memory()
-    assert other.calls == []
+    assert calls == []
