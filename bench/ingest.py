@@ -42,16 +42,16 @@ TARGETS = {"parser": 0.5, "import": 0.25, "reimport": 0.5}
 MEMORY_LIMIT_MB = 300
 
 
-def _readers() -> int:
+def _readers(children: resource.struct_rusage) -> int:
     """How many reader processes this process forked and waited for (0 or pipeline.READERS)."""
     from evidencepress.literature import pipeline
 
-    return pipeline.READERS if resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss else 0
+    return pipeline.READERS if children.ru_maxrss else 0
 
 
-def _peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
-    """Peak resident memory of this process (or of the largest child it waited for). Linux: KiB."""
-    return resource.getrusage(who).ru_maxrss / 1024
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process. Linux reports KiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _pss_mb(pid: int) -> float:
@@ -154,19 +154,17 @@ def child(kind: str, path: Path, database: Path | None) -> None:
         records, counts = _measure_import(path)
         extra.update(counts)
     seconds = time.perf_counter() - started
-    extra["reader_processes"] = _readers()
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    readers = resource.getrusage(resource.RUSAGE_CHILDREN)  # the reader processes, once reaped
+    extra["reader_processes"] = _readers(readers)
     # CPU seconds of this process and of its readers: where the time went, across both cores.
-    for name, who in (
-        ("cpu_self_s", resource.RUSAGE_SELF),
-        ("cpu_readers_s", resource.RUSAGE_CHILDREN),
-    ):
-        usage = resource.getrusage(who)
-        extra[name] = round(usage.ru_utime + usage.ru_stime, 2)
+    extra["cpu_self_s"] = round(own.ru_utime + own.ru_stime, 2)
+    extra["cpu_readers_s"] = round(readers.ru_utime + readers.ru_stime, 2)
     # Page faults (minor: a fresh page mapped in) of the measured work and of the readers: memory
     # the C library hands back and takes again costs one per 4 KiB (pipeline._keep_freed_memory).
-    extra["page_faults_self"] = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults_before
-    extra["page_faults_readers"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_minflt
-    extra["largest_reader_peak_rss_mb"] = round(_peak_rss_mb(resource.RUSAGE_CHILDREN), 1)
+    extra["page_faults_self"] = own.ru_minflt - faults_before
+    extra["page_faults_readers"] = readers.ru_minflt
+    extra["largest_reader_peak_rss_mb"] = round(readers.ru_maxrss / 1024, 1)  # Linux: KiB
     print(
         json.dumps(
             {
