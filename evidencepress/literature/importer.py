@@ -199,16 +199,24 @@ class _Known:
 
 
 class _Index:
-    """Lookups from identifiers to known publications."""
+    """Lookups from identifiers to known publications.
+
+    Several publications may share a normalised title and year (an erratum, a record without its
+    PMID beside one with it), so a title leads to every one of them, oldest first: a record takes
+    the first whose PMID does not contradict its own. The order is the same on every database.
+    """
 
     def __init__(self) -> None:
+        self.by_pk: dict[int, _Known] = {}
         self.by_pmid: dict[str, _Known] = {}
         self.by_doi: dict[str, _Known] = {}
         self.by_pmcid: dict[str, _Known] = {}
-        self.by_title: dict[tuple[str, int | None], _Known] = {}
+        self.by_title: dict[tuple[str, int | None], list[_Known]] = {}
         self.loaded_titles: set[str] = set()
 
     def add(self, known: _Known) -> None:
+        if known.pk is not None:
+            self.by_pk[known.pk] = known
         if known.pmid:
             self.by_pmid[known.pmid] = known
         if known.doi:
@@ -216,20 +224,33 @@ class _Index:
         if known.pmcid:
             self.by_pmcid[known.pmcid] = known
         if known.title_key and known.title_key[0]:
-            self.by_title.setdefault(known.title_key, known)
+            same_title = self.by_title.setdefault(known.title_key, [])
+            if not any(other is known for other in same_title):
+                same_title.append(known)
+
+    def forget(self, known: _Known) -> None:
+        """Take a known publication out of every lookup (before it changes, or once deleted)."""
+        if known.pk is not None and self.by_pk.get(known.pk) is known:
+            del self.by_pk[known.pk]
+        for table, key in (
+            (self.by_pmid, known.pmid),
+            (self.by_doi, known.doi),
+            (self.by_pmcid, known.pmcid),
+        ):
+            if key is not None and table.get(key) is known:
+                del table[key]
+        if known.title_key in self.by_title:
+            same_title = [o for o in self.by_title[known.title_key] if o is not known]
+            if same_title:
+                self.by_title[known.title_key] = same_title
+            else:
+                del self.by_title[known.title_key]
 
     def forget_pmids(self, pmids: Iterable[str]) -> None:
         for pmid in pmids:
-            known = self.by_pmid.pop(pmid, None)
-            if known is None:
-                continue
-            for table, key in (
-                (self.by_doi, known.doi),
-                (self.by_pmcid, known.pmcid),
-                (self.by_title, known.title_key),
-            ):
-                if key is not None and table.get(key) is known:  # type: ignore[call-overload]
-                    del table[key]  # type: ignore[arg-type]
+            known = self.by_pmid.get(pmid)
+            if known is not None:
+                self.forget(known)
 
     def find(self, values: dict[str, Any]) -> _Known | None:
         pmid = values["pmid"]
@@ -241,9 +262,9 @@ class _Index:
             # A DOI match with a different PMID is not the same record.
             if not (pmid and found.pmid and found.pmid != pmid):
                 return found
-        found = self.by_title.get((values["title_normalized"], values["year"]))
-        if found is not None and not (pmid and found.pmid and found.pmid != pmid):
-            return found
+        for found in self.by_title.get((values["title_normalized"], values["year"]), ()):
+            if not (pmid and found.pmid and found.pmid != pmid):
+                return found
         return None
 
 
@@ -497,9 +518,10 @@ class _Importer:
             for row in found.values_list(*_LOOKUP_COLUMNS):
                 rows[row[0]] = row
             index.loaded_titles |= titles
-        for row in rows.values():
+        for pk in sorted(rows):  # oldest first, as on every database (see _Index)
+            row = rows[pk]
             pmid = row[1]
-            if pmid and pmid in index.by_pmid:
+            if pk in index.by_pk or (pmid and pmid in index.by_pmid):
                 continue  # already known (and possibly changed) in this import
             index.add(_from_row(row))
 
@@ -575,7 +597,7 @@ class _Importer:
 
     def replace(self, match: _Known, values: dict[str, Any], updates: dict[int, Any]) -> None:
         """A changed, newer copy of a known publication replaces its imported fields."""
-        self.index.forget_pmids([match.pmid] if match.pmid else [])
+        self.index.forget(match)
         match.pmid, match.doi, match.pmcid = values["pmid"], values["doi"], values["pmcid"]
         match.title_key = (values["title_normalized"], values["year"])
         match.content_hash = values["content_hash"]
@@ -605,7 +627,7 @@ class _Importer:
             rows = rows.filter(doi=match.doi)
         elif match.title_key:
             rows = rows.filter(title_normalized=match.title_key[0], year=match.title_key[1])
-        pk: int = rows.values_list("id", flat=True)[0]
+        pk: int = rows.order_by("pk").values_list("id", flat=True)[0]
         return pk
 
     # -- deletions and topic links -----------------------------------------------------------

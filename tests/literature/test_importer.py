@@ -15,7 +15,13 @@ from evidencepress.core.models import ContentVersion
 from evidencepress.evidence.models import Publication, ReportedPatient, Topic
 from evidencepress.literature.importer import ImportRejected, import_items
 from evidencepress.literature.models import ImportBatch
-from evidencepress.literature.records import Author, DeletedCitations, ParsedRecord, RecordError
+from evidencepress.literature.records import (
+    Author,
+    DeletedCitations,
+    ParsedRecord,
+    RecordError,
+    normalise_title,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -100,6 +106,47 @@ def test_same_title_in_another_year_is_a_different_publication() -> None:
     run([record()])
     run([record(pmid=None, doi=None, year=2021)])
     assert Publication.objects.count() == 2
+
+
+TITLE = "Topical imiquimod for a scalp angiosarcoma"
+
+
+def entered_by_hand(**fields: object) -> Publication:
+    """A publication added in the admin, without identifiers (its form folds the title)."""
+    return Publication.objects.create(
+        title=TITLE, title_normalized=normalise_title(TITLE), year=2019, **fields
+    )
+
+
+def test_a_title_several_publications_share_matches_the_one_its_pmid_allows() -> None:
+    """Stored: PMID 1000001, and after it a copy with the same title and year but no PMID. A
+    record with PMID 1000009 and that title cannot be the first (its PMID differs): it is the
+    copy, and fills in its PMID instead of adding a third publication. Found by comparing the
+    import fuzzing on SQLite and PostgreSQL: the index kept one publication per title, whichever
+    the database returned first, and the two returned them in different orders."""
+    run([record(doi=None)])
+    copy = entered_by_hand()
+    result = run([record(pmid="1000009", doi=None, date_revised=date(2021, 1, 1))])
+    assert (result.new, result.updated, result.duplicates) == (0, 1, 0)
+    copy.refresh_from_db()
+    assert copy.pmid == "1000009"
+    assert sorted(Publication.objects.values_list("pmid", flat=True)) == ["1000001", "1000009"]
+
+
+def test_of_two_publications_without_pmid_sharing_a_title_the_older_is_matched() -> None:
+    """The oldest candidate wins on every database. Changing the older one's indexed title and
+    back gives it a new index entry on PostgreSQL, after the newer one's: there a query without
+    an order returns the newer first (seen), SQLite still returns them by id."""
+    older = entered_by_hand(journal="Older")
+    newer = entered_by_hand(journal="Newer")
+    Publication.objects.filter(pk=older.pk).update(title_normalized="moved")
+    Publication.objects.filter(pk=older.pk).update(title_normalized=older.title_normalized)
+    result = run([record(doi=None, date_revised=date(2021, 1, 1))])
+    assert (result.new, result.updated) == (0, 1)
+    older.refresh_from_db()
+    newer.refresh_from_db()
+    assert (older.pmid, older.journal) == ("1000001", "Example Journal")
+    assert (newer.pmid, newer.journal) == (None, "Newer")
 
 
 def test_a_newer_version_updates_the_record_but_an_older_one_does_not() -> None:
