@@ -1,6 +1,6 @@
 """Import benchmark: records/s and peak memory on a 30,000-record baseline-style file.
 
-    python bench/ingest.py [--records 30000] [--repeat 3]
+    python bench/ingest.py [--records 30000] [--repeat 5]
 
 Measures, each in its own subprocess (so peak RSS is that measurement's own):
   (a) floor    - bare lxml iterparse over PubmedArticle end events, clearing each record
@@ -13,8 +13,10 @@ Their peak memory counts the readers too: it is the larger of the measured proce
 and the largest total, sampled every 0.2 s, of the proportional set size (PSS) of the process and
 its readers (pages a forked reader still shares with its parent count once, not once a process).
 LITERATURE_READER_PROCESS_MIN_BYTES=off measures (c) and (d) in one process alone.
-The median of `--repeat` runs is reported; the ratio to (a) is computed within each run (the
-kinds are interleaved) and its median reported. Written to bench/results/ingest.json.
+The median of `--repeat` runs is reported. Each run measures (a) before (b), between (b) and (c),
+and after (d); each ratio compares a measurement with the mean of the two floors around it, and the
+median of those paired ratios is reported. One untimed floor read comes first (a warm-up).
+Written to bench/results/ingest.json.
 Targets come from issue 2: b >= 0.5a, c >= 0.25a, d >= 0.5a, peak memory < 300 MB each.
 """
 
@@ -223,6 +225,11 @@ def _copy_database(source: Path, target: Path) -> Path:
     return target
 
 
+def _bracketed(before: dict[str, Any], after: dict[str, Any]) -> float:
+    """The floor for a measurement taken between two floor runs: the mean of their seconds."""
+    return (float(before["seconds"]) + float(after["seconds"])) / 2
+
+
 def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     seconds = statistics.median(r["seconds"] for r in runs)
     records = runs[0]["records"]
@@ -248,7 +255,7 @@ def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--records", type=int, default=30_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--child", choices=("floor", "parser", "import", "reimport"))
     parser.add_argument("--file", type=Path)
     parser.add_argument("--database", type=Path)
@@ -268,32 +275,48 @@ def main() -> int:
     runs: dict[str, list[dict[str, Any]]] = {
         k: [] for k in ("floor", "parser", "import", "reimport")
     }
+    # The floor each measurement is compared with, one per run: the mean of the floors measured
+    # just before and just after it (see _bracketed).
+    floors: dict[str, list[float]] = {kind: [] for kind in TARGETS}
     with tempfile.TemporaryDirectory(prefix="ep-bench-") as tmp:
         directory = Path(tmp)
         template = _empty_database(directory)
+        _run_child("floor", path)  # warm-up, not counted: the file in the page cache for all
         for attempt in range(args.repeat):
-            # Interleave the kinds so that drift in machine speed affects them all alike.
-            runs["floor"].append(_run_child("floor", path))
+            before = _run_child("floor", path)
             runs["parser"].append(_run_child("parser", path))
+            between = _run_child("floor", path)
             database = _copy_database(template, directory / f"run{attempt}.sqlite3")
             runs["import"].append(_run_child("import", path, database))
             runs["reimport"].append(_run_child("reimport", path, database))
+            after = _run_child("floor", path)
+            runs["floor"] += [before, between, after]
+            floors["parser"].append(_bracketed(before, between))
+            floors["import"].append(_bracketed(between, after))
+            floors["reimport"].append(_bracketed(between, after))
             print(
-                f"run {attempt + 1}/{args.repeat}: "
-                + ", ".join(f"{k} {v[-1]['seconds']:.2f}s" for k, v in runs.items()),
+                f"run {attempt + 1}/{args.repeat}: floor "
+                + "/".join(f"{r['seconds']:.2f}" for r in (before, between, after))
+                + "s, "
+                + ", ".join(f"{k} {runs[k][-1]['seconds']:.2f}s" for k in TARGETS),
                 file=sys.stderr,
             )
     results = {kind: _summary(values) for kind, values in runs.items()}
     checks = {}
     for kind, target in TARGETS.items():
-        # Paired ratios: each run's (a) against the same run's measurement, then the median.
-        # The machine is shared, and a ratio of medians taken from different moments is noisier.
-        paired = [
-            f["seconds"] / r["seconds"] for f, r in zip(runs["floor"], runs[kind], strict=True)
-        ]
+        # Paired ratios: each measurement against the floor measured around it, then the median.
+        # The machine is shared and its speed drifts within minutes (the floor alone took 2.5-4.6 s
+        # within one run); a ratio of medians taken at different moments is noisier.
+        paired = [f / r["seconds"] for f, r in zip(floors[kind], runs[kind], strict=True)]
         ratio = statistics.median(paired)
         results[kind]["ratio_to_floor"] = round(ratio, 3)
         results[kind]["ratio_to_floor_each_run"] = [round(x, 3) for x in paired]
+        results[kind]["floor_seconds_each_run"] = [round(x, 3) for x in floors[kind]]
+        # A pessimistic figure beside it: the quickest floor of the whole run against the median.
+        quickest = min(r["seconds"] for r in runs["floor"])
+        results[kind]["ratio_quickest_floor_to_median"] = round(
+            quickest / results[kind]["seconds_median"], 3
+        )
         checks[kind] = {
             "target_ratio": target,
             "ratio": round(ratio, 3),
