@@ -198,6 +198,11 @@ class _Known:
     inserted_here: bool = False
 
 
+def _age(known: _Known) -> tuple[bool, int]:
+    """Oldest first: stored publications by id, then the ones this import writes, in order."""
+    return (known.pk is None, known.pk or 0)
+
+
 class _Index:
     """Lookups from identifiers to known publications.
 
@@ -227,6 +232,8 @@ class _Index:
             same_title = self.by_title.setdefault(known.title_key, [])
             if not any(other is known for other in same_title):
                 same_title.append(known)
+                if len(same_title) > 1:  # stored ones by id, then those this import writes
+                    same_title.sort(key=_age)
 
     def forget(self, known: _Known) -> None:
         """Take a known publication out of every lookup (before it changes, or once deleted)."""
@@ -339,6 +346,7 @@ class _Writer:
         )
         self.batch_id = batch_id
         self.fingerprint_sql: dict[int, str] = {}
+        self.lookup_sql: dict[tuple[str, int], str] = {}
         self.now = fixed.get("updated_at")
         # The row builder: most values go to the driver as they are, a few need adapting.
         self.getter = operator.itemgetter(*(name for name, _adapt in self.columns))
@@ -369,6 +377,29 @@ class _Writer:
         with connection.cursor() as cursor:
             cursor.execute(sql, pmids)
             rows: list[tuple[int, str, str]] = cursor.fetchall()
+        return rows
+
+    def lookup(self, column: str, keys: list[Any]) -> list[tuple[Any, ...]]:
+        """The `_LOOKUP_COLUMNS` of the stored publications whose `column` is one of `keys`.
+
+        Like `fingerprints`, one kept statement per column and number of keys: through the ORM,
+        each batch's query was built and each of its keys prepared again (about 0.4 s of CPU in
+        a 30,000-record import).
+        """
+        sql = self.lookup_sql.get((column, len(keys)))
+        if sql is None:
+            quote = connection.ops.quote_name
+            selected = ", ".join(quote(name) for name in _LOOKUP_COLUMNS)
+            marks = ", ".join(["%s"] * len(keys))
+            # Names from this module's constants, quoted; the keys are always parameters.
+            sql = (
+                f"SELECT {selected} FROM {self.table} "  # noqa: S608
+                f"WHERE {quote(column)} IN ({marks})"
+            )
+            self.lookup_sql[(column, len(keys))] = sql
+        with connection.cursor() as cursor:
+            cursor.execute(sql, keys)
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
         return rows
 
     def _json(self, value: Any) -> Any:
@@ -508,16 +539,16 @@ class _Importer:
             and not (v["pmid"] and v["pmid"] in index.by_pmid)
         }
         rows: dict[int, tuple[Any, ...]] = {}
-        for field, keys in (("pmid", pmids), ("doi", dois), ("pmcid", pmcids)):
+        for column, keys in (
+            ("pmid", pmids),
+            ("doi", dois),
+            ("pmcid", pmcids),
+            ("title_normalized", titles),
+        ):
             if keys:
-                lookup = {f"{field}__in": list(keys)}
-                for row in Publication.objects.filter(**lookup).values_list(*_LOOKUP_COLUMNS):
+                for row in self.writer.lookup(column, list(keys)):
                     rows[row[0]] = row
-        if titles:
-            found = Publication.objects.filter(title_normalized__in=list(titles))
-            for row in found.values_list(*_LOOKUP_COLUMNS):
-                rows[row[0]] = row
-            index.loaded_titles |= titles
+        index.loaded_titles |= titles
         for pk in sorted(rows):  # oldest first, as on every database (see _Index)
             row = rows[pk]
             pmid = row[1]

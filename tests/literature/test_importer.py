@@ -13,7 +13,7 @@ from lxml import etree
 from evidencepress.core.content_version import one_bump_per_table, triggered_tables
 from evidencepress.core.models import ContentVersion
 from evidencepress.evidence.models import Publication, ReportedPatient, Topic
-from evidencepress.literature.importer import ImportRejected, import_items
+from evidencepress.literature.importer import ImportRejected, _Index, _Known, import_items
 from evidencepress.literature.models import ImportBatch
 from evidencepress.literature.records import (
     Author,
@@ -147,6 +147,22 @@ def test_of_two_publications_without_pmid_sharing_a_title_the_older_is_matched()
     newer.refresh_from_db()
     assert (older.pmid, older.journal) == ("1000001", "Example Journal")
     assert (newer.pmid, newer.journal) == (None, "Newer")
+
+
+def test_publications_sharing_a_title_are_tried_oldest_first_whatever_order_they_come_in() -> None:
+    """A batch may learn of an older publication with a known title later (through its DOI)."""
+    index = _Index()
+    key = ("a shared title", 2019)
+    written_here = _Known(None, None, None, None, key, "c", None)
+    for known in (_Known(5, "5", None, None, key, "a", None), written_here):
+        index.add(known)
+    index.add(_Known(3, None, "10.1/x", None, key, "b", None))
+    assert [k.pk for k in index.by_title[key]] == [3, 5, None]
+    values = {"pmid": "9", "doi": None, "title_normalized": key[0], "year": key[1]}
+    assert index.find(values) is index.by_pk[3]
+    index.forget(index.by_pk[3])
+    assert index.find(values) is written_here  # PMID 5 is not PMID 9
+    assert index.find({**values, "pmid": None}) is index.by_pk[5]
 
 
 def test_a_newer_version_updates_the_record_but_an_older_one_does_not() -> None:
