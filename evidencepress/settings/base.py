@@ -281,6 +281,8 @@ WAGTAILDOCS_INLINE_CONTENT_TYPES: list[str] = []
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 WAGTAILIMAGES_MAX_IMAGE_PIXELS = 40_000_000
 WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
+# A damaged image file gets a form error on every upload screen, not a 500.
+WAGTAILIMAGES_IMAGE_FORM_BASE = "evidencepress.core.image_forms.ImageForm"
 
 # Whole-page cache for anonymous readers of public pages (evidencepress/core/page_cache.py);
 # cleared on publish and on any evidence change. Off unless EVIDENCEPRESS_PAGE_CACHE=1. The
