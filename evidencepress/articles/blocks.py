@@ -117,6 +117,19 @@ PROSE_FEATURES = ["bold", "italic", "link", "citation", "ol", "ul"]
 CALLOUT_FEATURES = ["bold", "italic", "link", "citation", "ul"]
 
 
+# A section heading is a few words: a long one wraps to many lines above a chart (plots._titles
+# fills 44 characters a line) and crowds the table of contents.
+HEADING_MAX_LENGTH = 80
+
+
+def heading_block(default: str) -> blocks.CharBlock:
+    return blocks.CharBlock(
+        default=default,
+        max_length=HEADING_MAX_LENGTH,
+        help_text=f"A few words; at most {HEADING_MAX_LENGTH} characters.",
+    )
+
+
 class CitedRichTextBlock(blocks.StructBlock):
     text = blocks.RichTextBlock(features=[*PROSE_FEATURES, "h3"])
     citations = citations_block()
@@ -128,7 +141,7 @@ class CitedRichTextBlock(blocks.StructBlock):
 
 
 class MechanismBlock(blocks.StructBlock):
-    heading = blocks.CharBlock(default="How it works")
+    heading = heading_block("How it works")
     text = blocks.RichTextBlock(features=PROSE_FEATURES)
     citations = citations_block()
 
@@ -144,7 +157,7 @@ class ScenarioBlock(blocks.StructBlock):
 
 
 class WhoMightBenefitBlock(blocks.StructBlock):
-    heading = blocks.CharBlock(default="Who might benefit")
+    heading = heading_block("Who might benefit")
     intro = blocks.TextBlock(required=False)
     scenarios = blocks.ListBlock(ScenarioBlock(), min_num=1)
     citations = citations_block()
@@ -156,7 +169,7 @@ class WhoMightBenefitBlock(blocks.StructBlock):
 
 
 class PracticalTipsBlock(blocks.StructBlock):
-    heading = blocks.CharBlock(default="Practical tips and downsides")
+    heading = heading_block("Practical tips and downsides")
     tips = blocks.ListBlock(blocks.TextBlock(), min_num=1)
     downsides = blocks.ListBlock(blocks.TextBlock(), min_num=1)
     citations = citations_block()
@@ -168,7 +181,7 @@ class PracticalTipsBlock(blocks.StructBlock):
 
 
 class ClinicianStepsBlock(blocks.StructBlock):
-    heading = blocks.CharBlock(default="How a clinician might apply this")
+    heading = heading_block("How a clinician might apply this")
     clinician = SnippetChooserBlock("articles.ClinicalReviewer", required=False)
     clinician_name = blocks.CharBlock(
         required=False, help_text="Only if the clinician is not in the reviewers list."
@@ -238,7 +251,7 @@ class CaseImageBlock(blocks.StructBlock):
 
 
 class ProsConsBlock(blocks.StructBlock):
-    heading = blocks.CharBlock(default="Pros and cons")
+    heading = heading_block("Pros and cons")
     pros = blocks.ListBlock(blocks.TextBlock(), min_num=1, label="For")
     cons = blocks.ListBlock(blocks.TextBlock(), min_num=1, label="Against")
     citations = citations_block()
@@ -260,7 +273,7 @@ class _ReportBlock(blocks.StructBlock):
 
 
 class EvidenceSummaryBlock(_ReportBlock):
-    heading = blocks.CharBlock(default="What the reports show")
+    heading = heading_block("What the reports show")
     intro = blocks.TextBlock(required=False)
 
     class Meta:
@@ -270,7 +283,7 @@ class EvidenceSummaryBlock(_ReportBlock):
 
 
 class CaseTableBlock(_ReportBlock):
-    heading = blocks.CharBlock(default="Every reported case")
+    heading = heading_block("Every reported case")
     caption = blocks.CharBlock(required=False)
 
     class Meta:
@@ -280,7 +293,7 @@ class CaseTableBlock(_ReportBlock):
 
 
 class SwimmerPlotBlock(_ReportBlock):
-    heading = blocks.CharBlock(default="Each patient's course")
+    heading = heading_block("Each patient's course")
     caption = blocks.TextBlock(required=False)
 
     class Meta:
@@ -317,7 +330,7 @@ def _swimmer_svg(draw: Callable[..., str], cases: tuple[Any, ...], title: str) -
 
 
 class LimitsBlock(_ReportBlock):
-    heading = blocks.CharBlock(default="Limits of the evidence")
+    heading = heading_block("Limits of the evidence")
     text = blocks.RichTextBlock(features=CALLOUT_FEATURES)
     citations = citations_block()
 
@@ -328,7 +341,7 @@ class LimitsBlock(_ReportBlock):
 
 
 class KeyTakeawaysBlock(blocks.StructBlock):
-    heading = blocks.CharBlock(default="Key takeaways")
+    heading = heading_block("Key takeaways")
     items = blocks.ListBlock(blocks.TextBlock(), min_num=1)
     citations = citations_block()
 
@@ -339,7 +352,7 @@ class KeyTakeawaysBlock(blocks.StructBlock):
 
 
 class QuickPointersBlock(blocks.StructBlock):
-    heading = blocks.CharBlock(default="Quick pointers")
+    heading = heading_block("Quick pointers")
     items = blocks.ListBlock(blocks.CharBlock(), min_num=1)
 
     class Meta:
@@ -349,7 +362,7 @@ class QuickPointersBlock(blocks.StructBlock):
 
 
 class ResearchQuestionsBlock(_ReportBlock):
-    heading = blocks.CharBlock(default="What research still needs to answer")
+    heading = heading_block("What research still needs to answer")
     intro = blocks.TextBlock(required=False)
 
     class Meta:
@@ -359,7 +372,7 @@ class ResearchQuestionsBlock(_ReportBlock):
 
 
 class DoctorQuestionsBlock(blocks.StructBlock):
-    heading = blocks.CharBlock(default="Questions to ask your doctor")
+    heading = heading_block("Questions to ask your doctor")
     questions = blocks.ListBlock(blocks.CharBlock(), min_num=1)
 
     class Meta:
@@ -369,7 +382,7 @@ class DoctorQuestionsBlock(blocks.StructBlock):
 
 
 class SafetyCalloutBlock(blocks.StructBlock):
-    heading = blocks.CharBlock(default="Safety")
+    heading = heading_block("Safety")
     level = blocks.ChoiceBlock(
         choices=[("caution", "Caution"), ("urgent", "Get help now")], default="caution"
     )

@@ -188,6 +188,22 @@ def test_swimmer_plot_uses_the_evidence_plot_when_available(
     assert "The same data as a table" in html
 
 
+HEADED = sorted(
+    name
+    for name, block in blocks.ArticleStreamBlock.base_blocks.items()
+    if "heading" in getattr(block, "child_blocks", {})
+)
+
+
+@pytest.mark.parametrize("name", HEADED)
+def test_a_section_heading_is_at_most_80_characters(name: str) -> None:
+    """A long heading wrapped to many lines above a chart and crowded the table of contents."""
+    heading = blocks.ArticleStreamBlock.base_blocks[name].child_blocks["heading"]
+    assert heading.clean("W" * blocks.HEADING_MAX_LENGTH) == "W" * 80
+    with pytest.raises(ValidationError, match="at most 80 characters"):
+        heading.clean("W" * 81)
+
+
 def test_pros_and_cons_need_both_sides() -> None:
     block = blocks.ProsConsBlock()
     value = block.to_python({"heading": "P", "pros": ["Good"], "cons": [], "citations": []})
