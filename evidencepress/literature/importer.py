@@ -183,7 +183,7 @@ class _Known:
 
     `pk` is None for a row written in this import by the bulk insert (looked up again only if a
     later copy in the same import must update it); `pending` holds the values of a row not yet
-    written.
+    written. `fingerprint` is the stored source fingerprint (MEDLINE XML only, else "").
     """
 
     pk: int | None
@@ -196,6 +196,13 @@ class _Known:
     pending: dict[str, Any] | None = None
     counted_update: bool = False
     inserted_here: bool = False
+    fingerprint: str = ""
+
+
+def _revision(fingerprint: str) -> str:
+    """The parser revision a fingerprint was taken by ("" before revision 3, or for none)."""
+    revision, colon, _digest = fingerprint.partition(":")
+    return revision if colon else ""
 
 
 def _age(known: _Known) -> tuple[bool, int]:
@@ -284,12 +291,15 @@ _LOOKUP_COLUMNS = (
     "year",
     "content_hash",
     "date_revised",
+    "source_fingerprint",
 )
 
 
 def _from_row(row: tuple[Any, ...]) -> _Known:
-    pk, pmid, doi, pmcid, title_normalized, year, digest, revised = row
-    return _Known(pk, pmid, doi, pmcid, (title_normalized, year), digest, revised)
+    pk, pmid, doi, pmcid, title_normalized, year, digest, revised, fingerprint = row
+    return _Known(
+        pk, pmid, doi, pmcid, (title_normalized, year), digest, revised, fingerprint=fingerprint
+    )
 
 
 class _Writer:
@@ -424,6 +434,18 @@ class _Writer:
                 cursor.executemany(
                     self.update_sql,
                     [(*self._row(values), self.batch_id, self.now, pk) for pk, values in rows],
+                )
+
+    def refresh_fingerprints(self, rows: list[tuple[str, int]]) -> None:
+        """Store new source fingerprints, (fingerprint, id), of publications whose content is
+        unchanged: bookkeeping only, so neither the import batch nor `updated_at` changes."""
+        if rows:
+            quote = connection.ops.quote_name
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    f"UPDATE {self.table} SET {quote('source_fingerprint')} = %s "  # noqa: S608
+                    f"WHERE {quote('id')} = %s",
+                    rows,
                 )
 
 
@@ -589,6 +611,7 @@ class _Importer:
         self.load([values for _, values in prepared])
         inserts: list[_Known] = []
         updates: dict[int, dict[str, Any]] = {}
+        refreshed: list[tuple[str, int]] = []  # (fingerprint, id) of unchanged publications
         for record, values in prepared:
             match = self.index.find(values)
             if match is None:
@@ -606,6 +629,7 @@ class _Importer:
                     values["date_revised"],
                     pending=values,
                     inserted_here=True,
+                    fingerprint=values["source_fingerprint"],
                 )
                 self.index.add(known)
                 inserts.append(known)
@@ -614,6 +638,9 @@ class _Importer:
                 self.duplicates += 1
                 if match.pk is not None:
                     self.linked.add(match.pk)
+                    if self.stale_fingerprint(match, values):
+                        match.fingerprint = values["source_fingerprint"]
+                        refreshed.append((match.fingerprint, match.pk))
             else:
                 problem = self.conflict(values, match)
                 if problem:
@@ -624,7 +651,30 @@ class _Importer:
         for known in inserts:
             known.pending = None
         self.writer.update(list(updates.items()))
+        self.writer.refresh_fingerprints(refreshed)
         self.tick(len(records))
+
+    @staticmethod
+    def stale_fingerprint(match: _Known, values: dict[str, Any]) -> bool:
+        """Whether a stored publication this record duplicates should take its fingerprint.
+
+        A MEDLINE record read in full although its content is what is stored, because an older
+        parser took the stored fingerprint (`PARSER_REVISION`), or the publication has none (it
+        came from another format). Storing the new one lets the next re-import skip it unread.
+        A fingerprint of the same revision is kept: the record is then a copy formatted
+        differently (a PubMed download beside an E-utilities fetch), and a second source of the
+        same records changes no row (plan E3). Only for the content stored now: not for an older
+        copy, nor for a row this import writes (it stores its own copy's fingerprint).
+        """
+        incoming = values["source_fingerprint"]
+        return bool(
+            incoming
+            and _revision(incoming) != _revision(match.fingerprint)
+            and match.content_hash == values["content_hash"]
+            and match.pending is None
+            and not match.inserted_here
+            and not match.counted_update
+        )
 
     def replace(self, match: _Known, values: dict[str, Any], updates: dict[int, Any]) -> None:
         """A changed, newer copy of a known publication replaces its imported fields."""
@@ -633,6 +683,7 @@ class _Importer:
         match.title_key = (values["title_normalized"], values["year"])
         match.content_hash = values["content_hash"]
         match.date_revised = values["date_revised"]
+        match.fingerprint = values["source_fingerprint"]
         if match.pending is not None:
             match.pending = values  # a later copy in this same batch replaces an earlier one
             self.duplicates += 1

@@ -308,13 +308,88 @@ def test_reimporting_a_file_uses_fingerprints_and_updates_changed_records(
 
     first = import_path(write("Old.", "2020"), topic=topic)
     assert first.summary_line() == "new 3, updated 0, duplicates 0, rejected 0"
-    assert all(len(p.source_fingerprint) == 32 for p in Publication.objects.all())
+    assert all(len(p.source_fingerprint) == 34 for p in Publication.objects.all())  # 3:…
     again = import_path(write("Old.", "2020"), topic=topic)
     assert again.summary_line() == "new 0, updated 0, duplicates 3, rejected 0"
     changed = import_path(write("New.", "2021"), topic=topic)
     assert changed.summary_line() == "new 0, updated 1, duplicates 2, rejected 0"
     assert Publication.objects.get(pmid="7001").abstract == "New."
     assert topic.publications.count() == 3
+
+
+def test_a_stale_fingerprint_is_replaced_so_the_next_reimport_skips_the_record(
+    topic: Topic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a parser upgrade (`PARSER_REVISION`) no stored fingerprint matches: the re-import
+    reads every record in full, finds its content unchanged, and stores the new fingerprint, so
+    the re-import after it reads none. Before, the old fingerprints stayed, and every later
+    re-import read every record in full. (A copy formatted differently keeps the stored one:
+    tests/security/test_import_idempotence.py.)"""
+    from evidencepress.literature.importer import import_path
+    from evidencepress.literature.parsers import medline_xml
+
+    path = tmp_path / "file.xml"
+    path.write_text(
+        '<?xml version="1.0"?><PubmedArticleSet>'
+        + "".join(
+            f"<PubmedArticle><MedlineCitation><PMID>{pmid}</PMID><Article>"
+            f"<ArticleTitle>Title {pmid}</ArticleTitle></Article></MedlineCitation>"
+            "</PubmedArticle>"
+            for pmid in (7101, 7102, 7103)
+        )
+        + "</PubmedArticleSet>",
+        encoding="utf-8",
+    )
+    import_path(path, topic=topic)
+    current = dict(Publication.objects.values_list("pmid", "source_fingerprint"))
+    # What older parsers left behind: revision 2 (no prefix), and a revision 2 with one.
+    Publication.objects.filter(pmid="7101").update(source_fingerprint="0" * 32)
+    Publication.objects.filter(pmid="7102").update(source_fingerprint="2:" + "0" * 32)
+    stamps = dict(Publication.objects.values_list("pmid", "updated_at"))
+    batches = dict(Publication.objects.values_list("pmid", "import_batch_id"))
+
+    extracted: list[int] = []
+    read_in_full = medline_xml._article
+
+    def counting(element: object, position: int, fingerprint: str = "") -> object:
+        extracted.append(position)
+        return read_in_full(element, position, fingerprint)
+
+    monkeypatch.setattr(medline_xml, "_article", counting)
+    again = import_path(path, topic=topic)
+    assert again.summary_line() == "new 0, updated 0, duplicates 3, rejected 0"
+    assert extracted == [1, 2]  # the two stale ones, read in full
+    assert dict(Publication.objects.values_list("pmid", "source_fingerprint")) == current
+    # Bookkeeping, not an update: the rows keep their batch and their modification time.
+    assert dict(Publication.objects.values_list("pmid", "updated_at")) == stamps
+    assert dict(Publication.objects.values_list("pmid", "import_batch_id")) == batches
+    extracted.clear()
+    assert import_path(path, topic=topic).duplicates == 3
+    assert extracted == []
+
+
+def test_an_older_copy_never_lends_its_fingerprint_to_newer_stored_content(
+    tmp_path: Path,
+) -> None:
+    from evidencepress.literature.importer import import_path
+
+    def write(revised: int, title: str) -> Path:
+        path = tmp_path / f"{revised}.xml"
+        path.write_text(
+            '<?xml version="1.0"?><PubmedArticleSet><PubmedArticle><MedlineCitation>'
+            f"<PMID>7201</PMID><DateRevised><Year>{revised}</Year><Month>1</Month><Day>1</Day>"
+            f"</DateRevised><Article><ArticleTitle>{title}</ArticleTitle></Article>"
+            "</MedlineCitation></PubmedArticle></PubmedArticleSet>",
+            encoding="utf-8",
+        )
+        return path
+
+    import_path(write(2022, "Corrected title"), topic=None)
+    stored = Publication.objects.get().source_fingerprint
+    older = import_path(write(2020, "First title"), topic=None)
+    assert older.summary_line() == "new 0, updated 0, duplicates 1, rejected 0"
+    assert Publication.objects.get().source_fingerprint == stored
+    assert Publication.objects.get().title == "Corrected title"
 
 
 def test_bulk_import_settings_are_restored_afterwards_even_on_failure(topic: Topic) -> None:

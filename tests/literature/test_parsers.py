@@ -127,7 +127,8 @@ def test_known_records_are_skipped_without_extraction(tmp_path: Path) -> None:
     with path.open("rb") as stream:
         first = list(medline_xml.parse(stream, source="two.xml", known=lambda pairs: set()))
     prints = {r.pmid: r.fingerprint for r in first if isinstance(r, ParsedRecord)}
-    assert all(len(p) == 32 for p in prints.values()) and prints["5"] != prints["6"]
+    assert all(len(p) == 34 and p.startswith("3:") for p in prints.values())
+    assert prints["5"] != prints["6"]
 
     asked: list[list[tuple[str, str]]] = []
 
@@ -428,12 +429,14 @@ def test_a_fingerprint_is_a_digest_of_the_record_exactly_as_the_file_wrote_it(
 ) -> None:
     record = article("8", title="Raw &amp; exact.").rstrip(b"\n")
     prints = _fingerprints(write(tmp_path, "raw.xml", HEAD + record + b"</PubmedArticleSet>"))
-    expected = hashlib.sha256(medline_xml.PARSER_VERSION + b" raw" + record).hexdigest()[:32]
+    digest = hashlib.sha256(medline_xml.PARSER_VERSION + b" raw" + record).hexdigest()[:32]
+    expected = medline_xml.FINGERPRINT_PREFIX + digest
     assert prints == {"8": expected}
 
 
 def _raw(record: bytes) -> str:
-    return hashlib.sha256(medline_xml.PARSER_VERSION + b" raw" + record).hexdigest()[:32]
+    digest = hashlib.sha256(medline_xml.PARSER_VERSION + b" raw" + record).hexdigest()[:32]
+    return medline_xml.FINGERPRINT_PREFIX + digest
 
 
 def _trees(path: Path) -> dict[str, str]:

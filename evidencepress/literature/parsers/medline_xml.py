@@ -41,7 +41,11 @@ _SPACE = re.compile(r"\s+")
 _RETRACTED = "Retracted Publication"
 # Part of every fingerprint: change it whenever a change to this module changes what is extracted,
 # so that the next import re-reads records instead of trusting fingerprints from older code.
-PARSER_VERSION = b"evidencepress medline_xml 2"
+PARSER_REVISION = 3
+PARSER_VERSION = f"evidencepress medline_xml {PARSER_REVISION}".encode()
+# Every fingerprint starts with the revision that took it (revision 3 on): the importer replaces
+# a fingerprint an older parser took, and keeps one of a copy formatted differently.
+FINGERPRINT_PREFIX = f"{PARSER_REVISION}:"
 _CHUNK = 64
 
 
@@ -365,7 +369,7 @@ def _digest(element: Any) -> tuple[str | None, str]:
         if tag == "MedlineCitation" and pmid is None:
             pmid = normalise_pmid(_child_text(part, "PMID"))
         digest.update(etree.tostring(part, encoding="utf-8", with_tail=False))
-    return pmid, digest.hexdigest()[:32]
+    return pmid, FINGERPRINT_PREFIX + digest.hexdigest()[:32]
 
 
 _RECORD_START = re.compile(rb"<PubmedArticle[\s>]")
@@ -442,7 +446,7 @@ class _RawRecords:
             return _key(element)
         digest = hashlib.sha256(PARSER_VERSION + b" raw")
         digest.update(buffer[start:end])
-        return pmid, digest.hexdigest()[:32]
+        return pmid, FINGERPRINT_PREFIX + digest.hexdigest()[:32]
 
 
 _Pending = tuple[int, Any, "tuple[str, str] | None"]
