@@ -305,7 +305,7 @@ def main() -> int:
     checks = {}
     for kind, target in TARGETS.items():
         # Paired ratios: each measurement against the floor measured around it, then the median.
-        # The machine is shared and its speed drifts within minutes (the floor alone took 2.5-4.6 s
+        # The machine is shared and its speed drifts within minutes (the floor alone took 2.5-4.7 s
         # within one run); a ratio of medians taken at different moments is noisier.
         paired = [f / r["seconds"] for f, r in zip(floors[kind], runs[kind], strict=True)]
         ratio = statistics.median(paired)
