@@ -91,7 +91,10 @@ bench-serve: $(VENV)/.installed
 	@bash scripts/system-deps.sh wrk nginx-light
 	$(PY) bench/serve.py
 
+# Exports whatever the database holds (run `make run` once for the demo); migrate first, so that
+# a fresh checkout gets an empty site rather than a missing-table traceback.
 export-static: $(VENV)/.installed
+	$(MANAGE) migrate --noinput
 	$(MANAGE) export_static
 
 security-full: $(VENV)/.installed
