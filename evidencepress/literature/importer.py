@@ -29,6 +29,7 @@ from evidencepress.evidence.models import Publication, Topic
 
 from . import parsers, pipeline
 from .models import ImportBatch
+from .parsers.medline_xml import fingerprint_revision
 from .records import (
     AUTHOR_FIELDS,
     DeletedCitations,
@@ -197,12 +198,6 @@ class _Known:
     counted_update: bool = False
     inserted_here: bool = False
     fingerprint: str = ""
-
-
-def _revision(fingerprint: str) -> str:
-    """The parser revision a fingerprint was taken by ("" before revision 3, or for none)."""
-    revision, colon, _digest = fingerprint.partition(":")
-    return revision if colon else ""
 
 
 def _age(known: _Known) -> tuple[bool, int]:
@@ -658,10 +653,9 @@ class _Importer:
         incoming = values["source_fingerprint"]
         return bool(
             incoming
-            and _revision(incoming) != _revision(match.fingerprint)
+            and fingerprint_revision(incoming) != fingerprint_revision(match.fingerprint)
             and match.content_hash == values["content_hash"]
-            and match.pending is None
-            and not match.inserted_here
+            and not match.inserted_here  # (only such a row is ever pending)
             and not match.counted_update
         )
 

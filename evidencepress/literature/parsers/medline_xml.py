@@ -345,6 +345,17 @@ def _deleted(element: Any, position: int) -> DeletedCitations:
 _HANDLERS = {"PubmedArticle": _article, "PubmedBookArticle": _book, "DeleteCitation": _deleted}
 
 
+def _tagged(hexdigest: str) -> str:
+    """A fingerprint: this parser's revision, then the first 128 bits of the digest (hex)."""
+    return FINGERPRINT_PREFIX + hexdigest[:32]
+
+
+def fingerprint_revision(fingerprint: str) -> str:
+    """The parser revision a stored fingerprint was taken by ("" before revision 3, or none)."""
+    revision, colon, _digest = fingerprint.partition(":")
+    return revision if colon else ""
+
+
 def fingerprint(element: Any) -> str:
     """Digest of a record from its parsed tree, tagged with the parser version (see _digest)."""
     return _digest(element)[1]
@@ -369,7 +380,7 @@ def _digest(element: Any) -> tuple[str | None, str]:
         if tag == "MedlineCitation" and pmid is None:
             pmid = normalise_pmid(_child_text(part, "PMID"))
         digest.update(etree.tostring(part, encoding="utf-8", with_tail=False))
-    return pmid, FINGERPRINT_PREFIX + digest.hexdigest()[:32]
+    return pmid, _tagged(digest.hexdigest())
 
 
 _RECORD_START = re.compile(rb"<PubmedArticle[\s>]")
@@ -446,7 +457,7 @@ class _RawRecords:
             return _key(element)
         digest = hashlib.sha256(PARSER_VERSION + b" raw")
         digest.update(buffer[start:end])
-        return pmid, FINGERPRINT_PREFIX + digest.hexdigest()[:32]
+        return pmid, _tagged(digest.hexdigest())
 
 
 _Pending = tuple[int, Any, "tuple[str, str] | None"]
