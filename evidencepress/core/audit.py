@@ -6,22 +6,17 @@ an email address, free text or health detail.
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from django.http import HttpRequest
 
+from .client import client_ip
 from .models import AuditEvent
 
 
 def _source_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    address = request.META.get("REMOTE_ADDR", "")
-    try:
-        return str(ipaddress.ip_address(address))
-    except ValueError:
-        return None
+    """The client's address (behind trusted proxies, not the proxy's: core/client.py)."""
+    return None if request is None else client_ip(request)
 
 
 def audit_record(
