@@ -25,7 +25,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.settings",
     "wagtail.contrib.sitemaps",
     "wagtail.sites",
-    "wagtail.users",
+    "evidencepress.core.users_app.UsersConfig",  # wagtail.users with the privilege rules
     "wagtail.snippets",
     "wagtail.documents",
     "wagtail.images",
@@ -308,3 +308,8 @@ PAGE_CACHE = {
     "ALIAS": "pages",
     "TIMEOUT": 600,
 }
+
+# Refused requests recorded in the audit log: at most this many per user (or per address for
+# the anonymous) per window; the rest are counted into the next recorded one (core/audit.py).
+AUDIT_DENIED_LIMIT = 10
+AUDIT_DENIED_WINDOW = 60

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from evidencepress.core.audit import audit_record
+from evidencepress.core.audit import audit_permission_denied, audit_record
 from evidencepress.core.models import AuditEvent
 
 from . import services
@@ -39,12 +39,13 @@ def summary_editor_required(view: Callable[..., HttpResponse]) -> Callable[..., 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not can_access_requests(request.user):
-            audit_record(
+            # Rate-limited per user: refusals cannot flood the audit log (core/audit.py).
+            audit_permission_denied(
                 action="summary_request.permission_denied",
                 request=request,
+                what=view.__name__,
                 object_type="summary_request",
                 object_id=str(kwargs.get("public_id", "")),
-                detail={"view": view.__name__},
             )
             raise PermissionDenied
         return view(request, *args, **kwargs)
