@@ -4,10 +4,13 @@ factor on restricted pages and documents, and the audit log (core/audit_views.py
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from wagtail import hooks
 from wagtail.admin import messages
 
@@ -39,3 +42,36 @@ def refuse_bulk_actions_on_privileged_accounts(
         "superusers and Summary editors.",
     )
     return redirect("wagtailusers_users:index")
+
+
+# --- The second factor for restricted pages and documents -------------------------------------
+# Wagtail lets any signed-in session through a "login" or "groups" restriction; a session that
+# has only given the password (at /admin/login/, or at Wagtail's own /_util/login/, which
+# evidencepress/urls.py now sends to the admin login) must pass the second factor first.
+
+
+def _needs_second_factor(request: HttpRequest, restrictions: Any) -> HttpResponse | None:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or user.is_verified():
+        return None  # anonymous visitors get Wagtail's own login redirect
+    if not any(r.restriction_type in (r.LOGIN, r.GROUPS) for r in restrictions):
+        return None
+    response = HttpResponseRedirect(
+        f"{reverse('core:otp_verify')}?{urlencode({'next': request.get_full_path()})}"
+    )
+    add_never_cache_headers(response)
+    return response
+
+
+@hooks.register("before_serve_page")
+def second_factor_for_restricted_pages(
+    page: Any, request: HttpRequest, serve_args: Any, serve_kwargs: Any
+) -> HttpResponse | None:
+    return _needs_second_factor(request, page.get_view_restrictions())
+
+
+@hooks.register("before_serve_document")
+def second_factor_for_restricted_documents(
+    document: Any, request: HttpRequest
+) -> HttpResponse | None:
+    return _needs_second_factor(request, document.collection.get_view_restrictions())

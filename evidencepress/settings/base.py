@@ -241,7 +241,11 @@ AXES_CLIENT_IP_CALLABLE = "evidencepress.core.client.client_ip"
 AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "core/lockout.html"
-# Second factor: a TOTP code is required before any /admin/ page (StaffSessionMiddleware).
+# Second factor: a TOTP code is required before any /admin/ page (StaffSessionMiddleware) and
+# any login- or group-restricted page or document (core/wagtail_hooks.py). Restricted pages
+# send visitors to the admin's sign-in (lockout, second factor), never to Wagtail's
+# password-only /_util/login/ (which evidencepress/urls.py redirects there too).
+WAGTAIL_FRONTEND_LOGIN_URL = "wagtailadmin_login"
 OTP_TOTP_ISSUER = "EvidencePress"
 PASSWORD_RESET_TIMEOUT = 60 * 60
 
