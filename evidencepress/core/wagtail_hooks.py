@@ -9,12 +9,14 @@ from urllib.parse import urlencode
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers
 from wagtail import hooks
 from wagtail.admin import messages
+from wagtail.admin.menu import MenuItem
 
 from .audit import audit_permission_denied
+from .audit_views import AuditLogView
 from .privileges import grants_privileges, is_privileged_group, may_manage_account
 
 
@@ -75,3 +77,24 @@ def second_factor_for_restricted_documents(
     document: Any, request: HttpRequest
 ) -> HttpResponse | None:
     return _needs_second_factor(request, document.collection.get_view_restrictions())
+
+
+# --- The audit log ----------------------------------------------------------------------------
+
+
+class SuperuserMenuItem(MenuItem):  # type: ignore[misc]
+    def is_shown(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_superuser)
+
+
+@hooks.register("register_admin_urls")
+def register_audit_log_urls() -> list[Any]:
+    return [
+        path("audit/", AuditLogView.as_view(), name="core_audit"),
+        path("audit/results/", AuditLogView.as_view(results_only=True), name="core_audit_results"),
+    ]
+
+
+@hooks.register("register_admin_menu_item")
+def register_audit_log_menu_item() -> MenuItem:
+    return SuperuserMenuItem("Audit log", reverse("core_audit"), icon_name="list-ul", order=10000)

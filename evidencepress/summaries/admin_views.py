@@ -24,7 +24,6 @@ from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from evidencepress.core.audit import audit_permission_denied, audit_record
-from evidencepress.core.models import AuditEvent
 
 from . import services
 from .access import can_access_requests, can_approve_clinically
@@ -279,38 +278,11 @@ def pdf(request: HttpRequest, public_id: Any) -> HttpResponse:
     return response
 
 
-class AuditLogView(WagtailAdminTemplateMixin, TemplateView):
-    """Read-only audit listing (latest 500 events), for superusers only."""
-
-    template_name = "summaries/admin/audit_index.html"
-    page_title = "Audit log"
-    header_icon = "list-ul"
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context["events"] = AuditEvent.objects.all()[:500]
-        return context
-
-
-def _superuser_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_superuser:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return never_cache(wrapped)
-
-
-audit_log = _superuser_only(AuditLogView.as_view())
-
-
 def admin_urls() -> list[Any]:
     from django.urls import path
 
     return [
         path("", queue, name="index"),
-        path("audit/", audit_log, name="audit"),
         path("<uuid:public_id>/", detail, name="detail"),
         path("<uuid:public_id>/pdf/", pdf, name="pdf"),
         path("<uuid:public_id>/<str:name>/", action, name="action"),

@@ -80,7 +80,7 @@ def can_read_personal_data_or_audit(user: Any) -> bool:
     client = signed_in(user)
     return any(
         client.get(reverse(name)).status_code == 200
-        for name in ("summaries_admin:index", "summaries_admin:audit")
+        for name in ("summaries_admin:index", "core_audit")
     )
 
 
