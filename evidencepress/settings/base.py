@@ -61,6 +61,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "evidencepress.core.middleware.StaffSessionMiddleware",
+    # Summary editors reach their queue and nothing else of the admin (core/confinement.py).
+    "evidencepress.core.confinement.RoleConfinementMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
