@@ -81,7 +81,7 @@ class AuditLogView(ReportView):  # type: ignore[misc]
         Column("action", label="Action"),
         Column("object", label="Object", accessor=lambda e: f"{e.object_type} {e.object_id}"),
         Column("source_ip", label="Source IP"),
-        Column("detail", label="Detail"),
+        Column("detail", label="Detail", accessor=lambda e: e.detail or ""),
     ]
     list_export = [
         "occurred_at",

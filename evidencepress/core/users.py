@@ -35,6 +35,14 @@ class _GrantLimits:
     fields: dict[str, forms.Field]
 
     def _limit_grants(self, acting_user: Any) -> None:
+        if "is_superuser" in self.fields:
+            # Wagtail calls it "Administrator", easily taken for our "Admins" role.
+            self.fields["is_superuser"].label = "Superuser"
+            self.fields[
+                "is_superuser"
+            ].help_text = (
+                "Full access to everything, readers' summary requests and the audit log included."
+            )
         if grants_privileges(acting_user):
             return
         if "is_superuser" in self.fields:
