@@ -1,6 +1,6 @@
 """Wagtail's user and group admin, with the privilege rules of core/privileges.py.
 
-Installed through `evidencepress.core.apps.UsersConfig` (in place of "wagtail.users" in
+Installed through `evidencepress.core.users_app.UsersConfig` (in place of "wagtail.users" in
 INSTALLED_APPS), which is how Wagtail lets a project swap the viewsets and forms.
 """
 

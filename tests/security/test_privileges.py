@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -263,3 +264,32 @@ def test_a_superuser_can_appoint_superusers_and_summary_editors(people: dict[str
         ).status_code
         == 200
     )
+
+
+# --- the settings these guards hang on are checked at deployment -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "check_id"),
+    [
+        ("INSTALLED_APPS", ("evidencepress.core.users_app.UsersConfig", "wagtail.users"), "S020"),
+        ("AXES_CLIENT_IP_CALLABLE", None, "S021"),
+        ("WAGTAIL_FRONTEND_LOGIN_URL", "/_util/login/", "S022"),
+        ("MIDDLEWARE", "evidencepress.core.confinement.RoleConfinementMiddleware", "S023"),
+    ],
+)
+def test_deploy_checks_notice_a_guard_switched_off(name: str, value: Any, check_id: str) -> None:
+    from django.conf import settings
+
+    from evidencepress.core.checks import check_privilege_guards
+
+    assert check_privilege_guards() == []
+    if name == "INSTALLED_APPS":
+        old, new = value
+        value = [new if app == old else app for app in settings.INSTALLED_APPS]
+    elif name == "MIDDLEWARE":
+        value = [entry for entry in settings.MIDDLEWARE if entry != value]
+    # Patched without the setting_changed signal: only the check reads it, no app reloads.
+    with mock.patch.object(settings, name, value):
+        ids = {message.id for message in check_privilege_guards()}
+    assert ids == {f"evidencepress.{check_id}"}
