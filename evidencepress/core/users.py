@@ -15,7 +15,7 @@ from wagtail.users.forms import GroupForm, UserCreationForm, UserEditForm
 from wagtail.users.views import groups as wagtail_groups
 from wagtail.users.views import users as wagtail_users
 
-from .audit import audit_record
+from .audit import audit_permission_denied, audit_record
 from .privileges import (
     grantable_groups,
     grants_privileges,
@@ -76,8 +76,6 @@ class _ActingUserFormKwargs:
 
 
 def _refuse(request: HttpRequest, what: str, object_type: str, object_id: Any) -> None:
-    from .audit import audit_permission_denied
-
     audit_permission_denied(
         request=request, what=what, object_type=object_type, object_id=str(object_id)
     )
