@@ -34,6 +34,25 @@ def staff(transactional_db: None) -> dict[str, Any]:
     return people
 
 
+def _stored_request() -> Any:
+    from evidencepress.evidence.models import Topic
+    from evidencepress.summaries.services import summary_request_submit
+
+    topic = Topic.objects.create(
+        name="Imiquimod for cutaneous angiosarcoma",
+        slug="imiquimod-angiosarcoma",
+        treatment="Imiquimod",
+        condition="Cutaneous angiosarcoma",
+    )
+    return summary_request_submit(
+        topic=topic,
+        email="reader@example.com",
+        situation={"setting": "scalp_face", "question": "could the cream help me?"},
+        detail="short",
+        consent_version="test",
+    )
+
+
 def failed_requests(page: Any) -> list[str]:
     failures: list[str] = []
     page.on(
@@ -73,9 +92,13 @@ def test_a_summary_editor_sees_their_queue_and_nothing_else(
     menu = page.locator("#wagtail-sidebar").inner_text()
     assert "Summary requests" in menu
     assert "Reports" not in menu and "Pages" not in menu and "Audit log" not in menu
+    summary_request = _stored_request()
     page.get_by_role("link", name="Summary requests").click()
     page.wait_for_url("**/admin/summaries/")
     assert page.get_by_role("heading", name="Summary requests").first.is_visible()
+    page.get_by_role("link", name=summary_request.reference).first.click()
+    page.wait_for_url(f"**/admin/summaries/{summary_request.public_id}/")
+    assert "could the cream help" in page.inner_text("main")
     page.goto(live_server.url + "/admin/account/")
     assert failures == []  # their pages load nothing that the confinement refuses
     ARTIFACTS.mkdir(exist_ok=True)
