@@ -34,6 +34,14 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_default_cache() -> None:
+    """Counters kept in the default cache (audit log refusals, API limits) start at zero."""
+    from django.core.cache import caches
+
+    caches["default"].clear()
+
+
 def ensure_wagtail_tree() -> object:
     """Recreate what Wagtail's migrations add (locale, tree root, default site) if missing.
 

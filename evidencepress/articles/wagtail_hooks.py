@@ -60,7 +60,7 @@ from django.urls import path as _url_path  # noqa: E402
 from django.urls import reverse as _reverse  # noqa: E402
 from wagtail.admin.menu import MenuItem as _MenuItem  # noqa: E402
 
-from .reports import ReviewDueReportView  # noqa: E402
+from .reports import ReviewDueReportView, can_see_review_due  # noqa: E402
 from .review_due import evidence_changed_after_review  # noqa: E402
 
 
@@ -76,9 +76,14 @@ def register_review_due_report_urls() -> list[Any]:
     ]
 
 
+class _ReviewDueMenuItem(_MenuItem):  # type: ignore[misc]
+    def is_shown(self, request: HttpRequest) -> bool:
+        return can_see_review_due(request.user)
+
+
 @hooks.register("register_reports_menu_item")
 def register_review_due_report_menu_item() -> _MenuItem:
-    return _MenuItem(
+    return _ReviewDueMenuItem(
         "Review due",
         _reverse("articles_review_due"),
         name="review-due",

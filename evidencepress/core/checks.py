@@ -2,7 +2,8 @@
 
 Django's own security checks (security.W0xx) cover HSTS, cookies, SSL redirect and the like;
 these add what Django cannot know about: lockout, second factor, CSP, session lifetime,
-password policy and how uploaded documents are served. IDs: evidencepress.S001-S009.
+password policy and how uploaded documents are served. IDs: evidencepress.S001-S009, and
+S020-S023 for the guards of issue #14 (privileges, lockout address, restricted content).
 """
 
 from __future__ import annotations
@@ -178,3 +179,52 @@ def check_cross_origin_opener(app_configs: Any = None, **kwargs: Any) -> list[Ch
             )
         ]
     return []
+
+
+# --- Issue #14: sign-in behind proxies, who grants privileges, the second factor on restricted
+# content, Summary editors' confinement (docs/security.md). IDs S020-S023, apart from S001-S009
+# so that checks added elsewhere do not collide.
+USERS_APP = "evidencepress.core.users_app.UsersConfig"
+CLIENT_IP = "evidencepress.core.client.client_ip"
+CONFINEMENT_MIDDLEWARE = "evidencepress.core.confinement.RoleConfinementMiddleware"
+
+
+@register(Tags.security, deploy=True)
+def check_privilege_guards(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """The settings the issue #14 guards hang on are still in place."""
+    messages: list[CheckMessage] = []
+    if USERS_APP not in settings.INSTALLED_APPS:
+        messages.append(
+            _warning(
+                "Wagtail's user and group admin is not EvidencePress's.",
+                f'Put "{USERS_APP}" in INSTALLED_APPS in place of "wagtail.users": without it '
+                "Admins can make superusers and Summary editors.",
+                20,
+            )
+        )
+    if getattr(settings, "AXES_CLIENT_IP_CALLABLE", None) != CLIENT_IP:
+        messages.append(
+            _warning(
+                "The login lockout does not use the client address rule.",
+                f'Set AXES_CLIENT_IP_CALLABLE = "{CLIENT_IP}": behind a proxy, five failures '
+                "would otherwise lock an account out from every address.",
+                21,
+            )
+        )
+    if getattr(settings, "WAGTAIL_FRONTEND_LOGIN_URL", None) != "wagtailadmin_login":
+        messages.append(
+            _warning(
+                "Restricted pages send readers to a sign-in other than the admin's.",
+                'Set WAGTAIL_FRONTEND_LOGIN_URL = "wagtailadmin_login" (lockout, second factor).',
+                22,
+            )
+        )
+    if CONFINEMENT_MIDDLEWARE not in settings.MIDDLEWARE:
+        messages.append(
+            _warning(
+                "Summary editors are not confined to their own admin views.",
+                f"Add {CONFINEMENT_MIDDLEWARE} to MIDDLEWARE after the second-factor middleware.",
+                23,
+            )
+        )
+    return messages

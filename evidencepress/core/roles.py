@@ -11,7 +11,8 @@
   Admins do not see summary requests unless they are also Summary editors.
 
 Only Admins hold user or group permissions: any group that can edit users can make itself
-anything (Wagtail's documented policy), see tests/security/test_roles.py.
+anything Wagtail lets it grant, see tests/security/test_roles.py. Superuser status and the
+Summary editors group are granted by superusers only (core/privileges.py).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.settings",
     "wagtail.contrib.sitemaps",
     "wagtail.sites",
-    "wagtail.users",
+    "evidencepress.core.users_app.UsersConfig",  # wagtail.users with the privilege rules
     "wagtail.snippets",
     "wagtail.documents",
     "wagtail.images",
@@ -61,6 +61,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "evidencepress.core.middleware.StaffSessionMiddleware",
+    # Summary editors reach their queue and nothing else of the admin (core/confinement.py).
+    "evidencepress.core.confinement.RoleConfinementMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -216,8 +218,12 @@ SUMMARIES_RETENTION_DAYS = int(os.environ.get("SUMMARIES_RETENTION_DAYS", "30"))
 SUMMARIES_RATE_LIMIT_PER_ADDRESS = (5, 60 * 60)  # submissions per client address per hour
 SUMMARIES_RATE_LIMIT_PER_EMAIL = (3, 24 * 60 * 60)  # submissions per email address per day
 # Proxies in front of the app that append the client's address to X-Forwarded-For (e.g. 1 for
-# one nginx): the per-address limit then counts readers, not the proxy. 0: use REMOTE_ADDR.
-SUMMARIES_TRUSTED_PROXIES = int(os.environ.get("SUMMARIES_TRUSTED_PROXIES", "0"))
+# one nginx), 0 for none: REMOTE_ADDR is then the client. One rule (core/client.py) for the
+# request form's per-address limit, the sign-in lockout and the audit log's source address, so
+# they count clients, not the proxy. SUMMARIES_TRUSTED_PROXIES is this variable's former name.
+TRUSTED_PROXIES = int(
+    os.environ.get("TRUSTED_PROXIES", os.environ.get("SUMMARIES_TRUSTED_PROXIES", "0"))
+)
 # Where the withdrawal link in emails points; empty means WAGTAILADMIN_BASE_URL.
 SUMMARIES_PUBLIC_BASE_URL = os.environ.get("SUMMARIES_PUBLIC_BASE_URL", "")
 
@@ -231,10 +237,17 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = 5
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The client's address by the TRUSTED_PROXIES rule: behind a proxy, REMOTE_ADDR is the proxy's
+# for everyone, and five failures would lock the account out from every address.
+AXES_CLIENT_IP_CALLABLE = "evidencepress.core.client.client_ip"
 AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "core/lockout.html"
-# Second factor: a TOTP code is required before any /admin/ page (StaffSessionMiddleware).
+# Second factor: a TOTP code is required before any /admin/ page (StaffSessionMiddleware) and
+# any login- or group-restricted page or document (core/wagtail_hooks.py). Restricted pages
+# send visitors to the admin's sign-in (lockout, second factor), never to Wagtail's
+# password-only /_util/login/ (which evidencepress/urls.py redirects there too).
+WAGTAIL_FRONTEND_LOGIN_URL = "wagtailadmin_login"
 OTP_TOTP_ISSUER = "EvidencePress"
 PASSWORD_RESET_TIMEOUT = 60 * 60
 
@@ -301,3 +314,8 @@ PAGE_CACHE = {
     "ALIAS": "pages",
     "TIMEOUT": 600,
 }
+
+# Refused requests recorded in the audit log: at most this many per user (or per address for
+# the anonymous) per window; the rest are counted into the next recorded one (core/audit.py).
+AUDIT_DENIED_LIMIT = 10
+AUDIT_DENIED_WINDOW = 60

@@ -23,8 +23,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from evidencepress.core.audit import audit_record
-from evidencepress.core.models import AuditEvent
+from evidencepress.core.audit import audit_permission_denied, audit_record
 
 from . import services
 from .access import can_access_requests, can_approve_clinically
@@ -39,12 +38,13 @@ def summary_editor_required(view: Callable[..., HttpResponse]) -> Callable[..., 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not can_access_requests(request.user):
-            audit_record(
+            # Rate-limited per user: refusals cannot flood the audit log (core/audit.py).
+            audit_permission_denied(
                 action="summary_request.permission_denied",
                 request=request,
+                what=view.__name__,
                 object_type="summary_request",
                 object_id=str(kwargs.get("public_id", "")),
-                detail={"view": view.__name__},
             )
             raise PermissionDenied
         return view(request, *args, **kwargs)
@@ -278,38 +278,11 @@ def pdf(request: HttpRequest, public_id: Any) -> HttpResponse:
     return response
 
 
-class AuditLogView(WagtailAdminTemplateMixin, TemplateView):
-    """Read-only audit listing (latest 500 events), for superusers only."""
-
-    template_name = "summaries/admin/audit_index.html"
-    page_title = "Audit log"
-    header_icon = "list-ul"
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context["events"] = AuditEvent.objects.all()[:500]
-        return context
-
-
-def _superuser_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_superuser:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return never_cache(wrapped)
-
-
-audit_log = _superuser_only(AuditLogView.as_view())
-
-
 def admin_urls() -> list[Any]:
     from django.urls import path
 
     return [
         path("", queue, name="index"),
-        path("audit/", audit_log, name="audit"),
         path("<uuid:public_id>/", detail, name="detail"),
         path("<uuid:public_id>/pdf/", pdf, name="pdf"),
         path("<uuid:public_id>/<str:name>/", action, name="action"),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,6 +12,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from evidencepress.core.audit import audit_record
+from evidencepress.core.client import client_ip
 
 from . import ratelimit
 from .crypto import EncryptionUnavailable
@@ -28,16 +28,8 @@ UNAVAILABLE = (
 
 
 def _client_address(request: HttpRequest) -> str:
-    """The reader's address: REMOTE_ADDR, or behind SUMMARIES_TRUSTED_PROXIES proxies that each
-    append to X-Forwarded-For, the address the outermost of them saw (never a value the client
-    itself could have put in the header)."""
-    proxies = int(getattr(settings, "SUMMARIES_TRUSTED_PROXIES", 0))
-    if proxies > 0:
-        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        hops = [hop for hop in hops if hop]
-        if len(hops) >= proxies:
-            return hops[-proxies]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    """The reader's address, by the same rule as the sign-in lockout (core/client.py)."""
+    return client_ip(request) or "unknown"
 
 
 def _too_many(request: HttpRequest) -> HttpResponse:

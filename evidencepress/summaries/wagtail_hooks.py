@@ -17,11 +17,6 @@ class SummaryEditorsMenuItem(MenuItem):
         return can_access_requests(request.user)
 
 
-class SuperuserMenuItem(MenuItem):
-    def is_shown(self, request: Any) -> bool:
-        return bool(request.user.is_superuser)
-
-
 @hooks.register("register_admin_urls")
 def register_summary_admin_urls() -> list[Any]:
     return [path("summaries/", include((admin_urls(), "summaries_admin")))]
@@ -31,11 +26,4 @@ def register_summary_admin_urls() -> list[Any]:
 def register_summary_menu_item() -> MenuItem:
     return SummaryEditorsMenuItem(
         "Summary requests", reverse("summaries_admin:index"), icon_name="doc-full", order=450
-    )
-
-
-@hooks.register("register_admin_menu_item")
-def register_audit_menu_item() -> MenuItem:
-    return SuperuserMenuItem(
-        "Audit log", reverse("summaries_admin:audit"), icon_name="list-ul", order=10000
     )

@@ -16,7 +16,7 @@ import pytest
 import time_machine
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -220,6 +220,61 @@ def test_lockout_ends_after_the_cool_off(editor: object) -> None:
     _attempts("edna", "wrong", 5)
     with time_machine.travel(timezone.now() + timedelta(minutes=31)):
         assert password_login(Client(), "edna").status_code == 302
+
+
+# Behind one proxy every request has the proxy's REMOTE_ADDR; the proxy appends the address it
+# saw to X-Forwarded-For. Whatever the client wrote in that header itself comes first.
+PROXY = "10.0.0.1"
+
+
+def _through_proxy(username: str, password: str, *, seen: str, forged: str = "") -> object:
+    forwarded = f"{forged}, {seen}" if forged else seen
+    return Client().post(
+        reverse("wagtailadmin_login"),
+        {"username": username, "password": password},
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR=forwarded,
+    )
+
+
+def test_behind_a_proxy_an_attacker_locks_out_only_their_own_address(
+    editor: object, settings: object
+) -> None:
+    settings.TRUSTED_PROXIES = 1  # type: ignore[attr-defined]
+    attacker, colleague = "203.0.113.66", "198.51.100.7"
+    # Five wrong passwords, each naming the colleague's address in a forged header.
+    codes = [
+        _through_proxy("edna", "wrong", seen=attacker, forged=colleague).status_code  # type: ignore[attr-defined]
+        for _ in range(5)
+    ]
+    assert codes == [200, 200, 200, 200, 429]
+    assert _through_proxy("edna", PASSWORD, seen=attacker).status_code == 429  # type: ignore[attr-defined]
+    assert _through_proxy("edna", PASSWORD, seen=colleague).status_code == 302  # type: ignore[attr-defined]
+    from axes.models import AccessAttempt
+
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {attacker}
+
+
+def test_without_trusted_proxies_the_header_is_ignored(editor: object, settings: object) -> None:
+    settings.TRUSTED_PROXIES = 0  # type: ignore[attr-defined]
+    for _ in range(5):
+        _through_proxy("edna", "wrong", seen="203.0.113.66")
+    # Without a trusted proxy REMOTE_ADDR is the client: a different header changes nothing.
+    assert _through_proxy("edna", PASSWORD, seen="198.51.100.7").status_code == 429  # type: ignore[attr-defined]
+
+
+def test_the_audit_log_records_the_client_not_the_proxy(
+    enrolled_editor: tuple[object, TOTPDevice], settings: object
+) -> None:
+    from evidencepress.core.audit import audit_record
+    from evidencepress.core.models import AuditEvent
+
+    settings.TRUSTED_PROXIES = 1  # type: ignore[attr-defined]
+    request = RequestFactory().get(
+        "/admin/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.66"
+    )
+    event = audit_record(action="test.proxy", actor=enrolled_editor[0], request=request)
+    assert AuditEvent.objects.get(pk=event.pk).source_ip == "203.0.113.66"
 
 
 # --- C2: password policy -----------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from django.contrib.auth.models import Group, Permission
 from django.test import Client
-from django.urls import reverse
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
 from evidencepress.core import roles
 
@@ -70,6 +70,8 @@ def world(staff_roles: None) -> dict[str, Any]:
         "<summary_request>": str(request.public_id),
         "<editor_user>": users["editor"].pk,
         "<editors_group>": Group.objects.get(name=roles.EDITORS).pk,
+        "<summary_editor_user>": users["summary_editor"].pk,
+        "<summary_editors_group>": Group.objects.get(name=roles.SUMMARY_EDITORS).pk,
     }
     return {"users": users, "placeholders": placeholders}
 
@@ -171,3 +173,49 @@ def test_editors_cannot_publish_but_clinician_reviewers_can(world: dict[str, Any
     assert home.permissions_for_user(editor).can_edit()
     assert not home.permissions_for_user(editor).can_publish()
     assert home.permissions_for_user(reviewer).can_publish()
+
+
+def _admin_url_names(patterns: list[Any], namespace: str = "") -> set[str]:
+    names: set[str] = set()
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = ":".join(n for n in (namespace, pattern.namespace) if n)
+            names |= _admin_url_names(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+    return names
+
+
+# What a Summary editor reaches in the admin without arguments (GET), and nothing more.
+SUMMARY_EDITOR_REACH = {
+    "wagtailadmin_home",
+    "wagtailadmin_account",
+    "wagtailadmin_sprite",
+    "wagtailadmin_javascript_catalog",
+    "wagtailadmin_dismissibles",
+    "summaries_admin:index",
+}
+# Not walked: the logout (ends the session), the password-reset pages (open to anyone), and
+# Wagtail's deliberate test error page.
+NOT_WALKED = ("logout", "password_reset", "failwhale")
+
+
+def test_summary_editors_reach_their_queue_and_nothing_else(
+    world: dict[str, Any], settings: Any
+) -> None:
+    """Every admin URL that needs no argument, walked as a Summary editor (deny by default)."""
+    settings.AUDIT_DENIED_LIMIT = 1000
+    client = client_for("summary_editor", world)
+    reached, walked = set(), 0
+    for name in sorted(_admin_url_names(get_resolver().url_patterns)):
+        try:
+            path = reverse(name)
+        except NoReverseMatch:
+            continue
+        if not path.startswith("/admin/") or any(word in path for word in NOT_WALKED):
+            continue
+        walked += 1
+        if outcome(client.get(path)) == "allowed":
+            reached.add(name)
+    assert reached == SUMMARY_EDITOR_REACH
+    assert walked > 40  # the walk is real: Wagtail's choosers, reports, listings...

@@ -88,5 +88,5 @@ def test_the_reader_address_is_taken_from_trusted_proxies_only(
     request = RequestFactory().post(
         "/summaries/request/", REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR=forwarded
     )
-    with override_settings(SUMMARIES_TRUSTED_PROXIES=proxies):
+    with override_settings(TRUSTED_PROXIES=proxies):
         assert _client_address(request) == expected
