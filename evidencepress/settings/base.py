@@ -96,6 +96,9 @@ SQLITE_OPTIONS: dict[str, Any] = {
         "PRAGMA synchronous=FULL;"
         "PRAGMA foreign_keys=ON;"
         "PRAGMA busy_timeout=20000;"
+        # Deleted rows (erased personal data) are zeroed in the page, not left as free space;
+        # core/erasure.py then empties the WAL. Some SQLite builds default to 0.
+        "PRAGMA secure_delete=ON;"
     ),
     "transaction_mode": "IMMEDIATE",
     "timeout": 20,
@@ -218,6 +221,9 @@ SUMMARIES_RATE_LIMIT_PER_EMAIL = (3, 24 * 60 * 60)  # submissions per email addr
 # Proxies in front of the app that append the client's address to X-Forwarded-For (e.g. 1 for
 # one nginx): the per-address limit then counts readers, not the proxy. 0: use REMOTE_ADDR.
 SUMMARIES_TRUSTED_PROXIES = int(os.environ.get("SUMMARIES_TRUSTED_PROXIES", "0"))
+# How long an erasure waits for older database readers before emptying SQLite's WAL
+# (evidencepress/core/erasure.py); if one is still reading, the daily purge finishes the job.
+ERASURE_CHECKPOINT_WAIT_SECONDS = 20.0
 # Where the withdrawal link in emails points; empty means WAGTAILADMIN_BASE_URL.
 SUMMARIES_PUBLIC_BASE_URL = os.environ.get("SUMMARIES_PUBLIC_BASE_URL", "")
 
