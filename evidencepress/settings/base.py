@@ -54,9 +54,12 @@ MIDDLEWARE = [
     # First: serves stored public pages to anonymous readers (evidencepress/core/page_cache.py).
     "evidencepress.core.page_cache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "evidencepress.core.middleware.PermissionsPolicyMiddleware",
     "evidencepress.core.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF: refuses multipart bodies to text-only forms before request.POST is parsed.
+    "evidencepress.core.middleware.TextFieldsOnlyMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -258,6 +261,30 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Browser features no page of ours uses, refused for the page and anything it embeds
+# (core/middleware.py PermissionsPolicyMiddleware). [] means "no origin".
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "accelerometer": [],
+    "autoplay": [],
+    "browsing-topics": [],
+    "camera": [],
+    "display-capture": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "serial": [],
+    "usb": [],
+    "xr-spatial-tracking": [],
+    # The admin's preview and a future security key sign-in stay possible on our own origin.
+    "fullscreen": ["self"],
+    "publickey-credentials-get": ["self"],
+}
+# Reader-facing error pages are the site's own (templates/400.html, 403.html, 404.html,
+# 500.html); a failed CSRF check re-shows a text-only form with what the reader typed.
+CSRF_FAILURE_VIEW = "evidencepress.core.views.csrf_failure"
 # Strict policy for public pages; the admin relaxation is in core/middleware.py.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

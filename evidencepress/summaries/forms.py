@@ -38,6 +38,24 @@ DETAIL_CHOICES = [
 ]
 
 
+# Domains that never reach a reader's mailbox from the internet (RFC 6761, RFC 6762, RFC 8375).
+PRIVATE_MAIL_DOMAINS = ("localhost", "local", "internal", "invalid", "home.arpa")
+UNDELIVERABLE = (
+    "We can only send to an ordinary email address on the internet, like name@example.com. "
+    "Check the part after the @."
+)
+
+
+def is_public_mail_domain(domain: str) -> bool:
+    """False for address literals (`[127.0.0.1]`), dotless names and private-use domains."""
+    name = domain.strip().rstrip(".").casefold()
+    if not name or name.startswith("[") or "." not in name:
+        return False
+    return not any(
+        name == private or name.endswith(f".{private}") for private in PRIVATE_MAIL_DOMAINS
+    )
+
+
 def consent_sentence() -> str:
     days = settings.SUMMARIES_RETENTION_DAYS
     return (
@@ -192,6 +210,12 @@ class SummaryRequestForm(forms.Form):
     def full_clean(self) -> None:
         super().full_clean()
         self._describe_fields()
+
+    def clean_email(self) -> str:
+        email: str = self.cleaned_data["email"]
+        if not is_public_mail_domain(email.rpartition("@")[2]):
+            raise forms.ValidationError(UNDELIVERABLE, code="undeliverable")
+        return email
 
     @property
     def is_spam(self) -> bool:
