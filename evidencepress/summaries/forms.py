@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
+from evidencepress.core.text import strip_invisible
 from evidencepress.evidence.models import Topic, Treatment
 
 CONSENT_VERSION = "2026-11-1"
@@ -227,14 +228,14 @@ class SummaryRequestForm(forms.Form):
         data = self.cleaned_data
         return {
             "setting": data["setting"],
-            "site": data["site"].strip(),
+            "site": strip_invisible(data["site"]).strip(),
             "lesion_size_mm": data["lesion_size_mm"],
             "lesion_count": data["lesion_count"],
             "lesion_depth": data["lesion_depth"],
             "surgery_possible": data["surgery_possible"],
             "prior_treatments": sorted(data["prior_treatments"]),
-            "prior_treatments_other": data["prior_treatments_other"].strip(),
+            "prior_treatments_other": strip_invisible(data["prior_treatments_other"]).strip(),
             "current_treatments": sorted(data["current_treatments"]),
-            "current_treatments_other": data["current_treatments_other"].strip(),
-            "question": data["question"].strip(),
+            "current_treatments_other": strip_invisible(data["current_treatments_other"]).strip(),
+            "question": strip_invisible(data["question"]).strip(),
         }
