@@ -31,7 +31,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.synthesis import setup_django  # noqa: E402
+
+def setup_django(database: Path) -> None:
+    from bench.synthesis import setup_django as setup  # imports Django: only in the children
+
+    setup(database)
 
 
 def build(database: Path, megabytes: int) -> int:
@@ -90,26 +94,36 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=int, default=200, help="Size of the abstract in MB.")
     parser.add_argument("--requests", type=int, default=8, help="Requests per mode.")
+    parser.add_argument("--build", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--measure", choices=["deferred", "loaded"], help=argparse.SUPPRESS)
     parser.add_argument("--database", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--pk", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.build:
+        print(json.dumps(build(args.database, args.mb)))
+        return
     if args.measure:
         print(json.dumps(measure(args.database, args.pk, args.measure, args.requests)))
         return
+
+    def run(*options: str) -> Any:
+        # Each step in its own process started from this small one: Linux carries a parent's
+        # peak RSS over into a forked child's ru_maxrss, so the build must not be the parent.
+        output = subprocess.run(
+            [sys.executable, __file__, *options], check=False, capture_output=True, text=True
+        )
+        if output.returncode:
+            raise SystemExit(f"{options}: {output.stderr[-2000:]}")
+        return json.loads(output.stdout.strip().splitlines()[-1])
+
     with tempfile.TemporaryDirectory() as directory:
         database = Path(directory) / "huge.sqlite3"
-        pk = build(database, args.mb)
-        results = []
-        for mode in ("deferred", "loaded"):
-            output = subprocess.run(
-                [sys.executable, __file__, "--measure", mode, "--database", str(database),
-                 "--pk", str(pk), "--requests", str(args.requests)],
-                check=False, capture_output=True, text=True,
-            )  # fmt: skip
-            if output.returncode:
-                raise SystemExit(f"{mode}: {output.stderr[-2000:]}")
-            results.append(json.loads(output.stdout.strip().splitlines()[-1]))
+        pk = run("--build", "--database", str(database), "--mb", str(args.mb))
+        results = [
+            run("--measure", mode, "--database", str(database), "--pk", str(pk),
+                "--requests", str(args.requests))
+            for mode in ("deferred", "loaded")
+        ]  # fmt: skip
     report = {
         "abstract_mb": args.mb,
         "machine": f"{platform.machine()} {platform.python_version()}",
