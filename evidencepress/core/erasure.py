@@ -50,12 +50,13 @@ def scrub_deleted_rows(*, using: str = DEFAULT_DB_ALIAS, wait_seconds: float | N
             cursor.execute("PRAGMA busy_timeout")
             (previous_timeout,) = cursor.fetchone()
             # TRUNCATE calls the busy handler while older readers finish: that is the wait.
-            cursor.execute(f"PRAGMA busy_timeout={int(wait_seconds * 1000)}")
+            # Both PRAGMA values are int(): nothing to inject (PRAGMAs take no parameters).
+            cursor.execute(f"PRAGMA busy_timeout={int(wait_seconds * 1000)}")  # nosemgrep
             try:
                 cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 busy, _log_frames, _copied = cursor.fetchone()
             finally:
-                cursor.execute(f"PRAGMA busy_timeout={int(previous_timeout)}")
+                cursor.execute(f"PRAGMA busy_timeout={int(previous_timeout)}")  # nosemgrep
     except DatabaseError as error:
         logger.warning("deleted rows may remain in the SQLite WAL: %s", type(error).__name__)
         return False

@@ -8,6 +8,7 @@ every signed-in but unverified user here before any other admin page.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlencode, urlsplit
 
 import django_otp
@@ -105,14 +106,15 @@ def otp_setup_qr(request: HttpRequest) -> HttpResponse:
 
 CSRF_RETRY = "csrf_retry"
 RetryHandler = Callable[[HttpRequest], HttpResponse]
+View = TypeVar("View", bound=Callable[..., HttpResponse])
 
 
-def csrf_failure_retry(handler: RetryHandler) -> Callable[[Callable[..., HttpResponse]], object]:
+def csrf_failure_retry(handler: RetryHandler) -> Callable[[View], View]:
     """Mark a public form view: when its CSRF check fails on a post from our own pages,
     `csrf_failure` answers with `handler(request)` (which re-shows the form with what the reader
     typed and a fresh token) instead of the general page, so nothing typed is lost."""
 
-    def mark(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def mark(view: View) -> View:
         setattr(view, CSRF_RETRY, handler)
         return view
 
@@ -131,7 +133,7 @@ def _posted_from_our_pages(request: HttpRequest) -> bool:
     if not origin or origin == "null":
         return False
     parts = urlsplit(origin)
-    return parts.scheme == request.scheme and parts.netloc == request.get_host()
+    return bool(parts.scheme == request.scheme and parts.netloc == request.get_host())
 
 
 @never_cache
