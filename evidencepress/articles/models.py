@@ -26,7 +26,7 @@ from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
 from evidencepress.core.content_version import VersionedMemo, current_version
-from evidencepress.core.text import VisibleTitleMixin
+from evidencepress.core.text import VisibleTitleMixin, strip_invisible
 from evidencepress.evidence.models import Publication, Topic
 
 from . import blocks
@@ -415,8 +415,9 @@ def reference_data(publication: Publication) -> ReferenceData:
     """A Publication as the plain data the AMA formatter takes."""
     return ReferenceData(
         authors=tuple(publication.authors or ()),
-        title=publication.title,
-        journal=publication.journal,
+        # An imported title may carry bidi overrides or zero-width characters: never to readers.
+        title=strip_invisible(publication.title),
+        journal=strip_invisible(publication.journal),
         year=publication.year,
         volume=publication.volume,
         issue=publication.issue,

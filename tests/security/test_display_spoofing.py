@@ -102,3 +102,12 @@ def test_reader_text_is_stored_without_them_and_older_rows_show_them(
     body = client.get(reverse("summaries_admin:detail", args=[older.public_id])).content.decode()
     assert "[U+202E]ycnangerp[U+202C] for [U+200B]children[U+FEFF]" in body
     assert not has_invisible(body)
+
+
+@pytest.mark.django_db
+def test_readers_never_get_an_imported_override(client: Client) -> None:
+    Publication.objects.bulk_create([Publication(title=SPOOF, title_normalized="x", year=2024)])
+    publication = Publication.objects.get(year=2024, title=SPOOF)
+    body = client.get(f"/evidence/publications/{publication.pk}/").content.decode()
+    assert "Imiquimod safe in ycnangerp for children" in body
+    assert not has_invisible(body)
