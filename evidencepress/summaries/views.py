@@ -54,9 +54,8 @@ def _typed_again(request: HttpRequest) -> HttpResponse:
 
     Only re-shown, never stored or logged; Django's widgets escape every value.
     """
-    form = SummaryRequestForm()
     initial = {}
-    for name, field in form.fields.items():
+    for name, field in SummaryRequestForm.base_fields.items():
         if name == HONEYPOT_FIELD or name not in request.POST:
             continue
         multiple = isinstance(field, forms.MultipleChoiceField)
