@@ -32,8 +32,10 @@ from . import blocks
 from .citations import citation_anchor
 from .forms import ArticlePageForm
 from .panels import ReadingLevelPanel
+from .publishing import ReviewedPublishingMixin, ReviewPermissionsMixin
 from .readability import ReadingLevel, reading_level
 from .references import FormattedReference, ReferenceData, format_ama
+from .signoff import SignOffTask  # noqa: F401  (the review workflow's task model)
 
 # Read per content version (core.content_version) and shared by the threads of a process.
 _publications_memo = VersionedMemo(size=256)
@@ -121,7 +123,7 @@ class EvidencePageMixin:
         return topic_report(self.topic)
 
 
-class HomePage(Page):
+class HomePage(ReviewPermissionsMixin, Page):
     introduction = RichTextField(blank=True)
 
     content_panels = [*Page.content_panels, FieldPanel("introduction")]
@@ -159,7 +161,7 @@ class HomePage(Page):
         return child.specific.route(request, path_components[1:])
 
 
-class TopicPage(EvidencePageMixin, ReviewFields, Page):
+class TopicPage(ReviewedPublishingMixin, EvidencePageMixin, ReviewFields, Page):
     """A treatment × condition: overview, the live evidence summary, and the articles on it."""
 
     topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="topic_pages")
@@ -198,7 +200,7 @@ class TopicPage(EvidencePageMixin, ReviewFields, Page):
         return context
 
 
-class ArticlePage(EvidencePageMixin, ReviewFields, Page):
+class ArticlePage(ReviewedPublishingMixin, EvidencePageMixin, ReviewFields, Page):
     """An evidence-backed article. Its blocks cite publications; numbers come from the synthesis."""
 
     topic = models.ForeignKey(

@@ -5,44 +5,65 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.http import HttpRequest
 from wagtail import hooks
 
 # --- publishing (articles helper) ---
+# Publishing is refused by the page permission tester and the page model (articles/publishing.py),
+# on every path; these hooks only explain it to the editor and word the approval messages.
 from .models import TopicPage
 from .services import is_under_review_workflow, review_workflow_assign
 
 
-@hooks.register("before_publish_page")
-def require_review_before_publishing(request: HttpRequest, page: Any) -> HttpResponse | None:
-    """Pages under clinical review are published only by the workflow, after both approvals."""
-    if not is_under_review_workflow(page):
-        return None
-    messages.error(
-        request,
-        f"'{page.get_admin_display_title()}' was saved as a draft but not published: it must "
-        "pass clinical review and editorial sign-off first. Use 'Submit for review'.",
-    )
-    return redirect("wagtailadmin_pages:edit", page.pk)
+def _explain_draft(request: HttpRequest, page: Any) -> None:
+    publishing = request.method == "POST" and request.POST.get("action-publish")
+    if publishing and is_under_review_workflow(page):
+        messages.warning(
+            request,
+            f"'{page.get_admin_display_title()}' was saved as a draft, not published: it "
+            "goes live when it has passed clinical review and editorial sign-off. Use "
+            "'Submit for review'.",
+        )
 
 
-@hooks.register("before_bulk_action")
-def refuse_bulk_publishing_under_review(
-    request: HttpRequest, action_type: str, objects: list[Any], action_class_instance: Any
-) -> HttpResponse | None:
-    """The bulk "Publish" in page listings may not skip the review either."""
-    if action_type != "publish":
-        return None
-    held = [page for page in objects if is_under_review_workflow(page)]
-    if not held:
-        return None
-    messages.error(
-        request,
-        f"Nothing was published: {len(held)} of the selected pages must pass clinical review "
-        "and editorial sign-off first. Use 'Submit for review' on each.",
+def _reword_approval(request: HttpRequest, page: Any) -> None:
+    """Wagtail says "Page '…' has been updated." after an approval: say what was approved."""
+    from wagtail.models import TaskState
+
+    if request.POST.get("workflow-action-name") != "approve":
+        return
+    approved = (
+        TaskState.objects.for_instance(page)
+        .filter(status=TaskState.STATUS_APPROVED, finished_by=request.user)
+        .order_by("-finished_at", "-pk")
+        .select_related("task")
+        .first()
     )
-    return redirect("wagtailadmin_explore", held[0].get_parent().pk)
+    if approved is None:
+        return
+    title = page.get_admin_display_title()
+    page.refresh_from_db()
+    current = page.current_workflow_task
+    if current is not None:
+        text = f"'{title}': {approved.task.name} approved. Next step: {current.name}."
+    elif page.live and page.live_revision_id == approved.revision_id:
+        text = f"'{title}': {approved.task.name} approved. The page is now published."
+    else:
+        text = f"'{title}': {approved.task.name} approved."
+    queued = list(messages.get_messages(request))  # read (and so clear) what Wagtail queued
+    updated = f"'{title}' has been updated."
+    for message in queued:
+        if updated in str(message):
+            continue
+        messages.add_message(request, message.level, message.message, extra_tags=message.tags)
+    messages.success(request, text)
+
+
+@hooks.register("after_edit_page")
+def explain_publishing_under_review(request: HttpRequest, page: Any) -> None:
+    _explain_draft(request, page)
+    if request.POST.get("action-workflow-action"):
+        _reword_approval(request, page)
 
 
 @hooks.register("after_create_page")
@@ -50,6 +71,7 @@ def put_new_topic_under_review(request: HttpRequest, page: Any) -> None:
     """A new topic page (and its future articles) joins the review workflow."""
     if isinstance(page.specific, TopicPage):
         review_workflow_assign(page=page.specific)
+    _explain_draft(request, page.specific)
 
 
 # --- site (site helper) ---
