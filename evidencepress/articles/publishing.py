@@ -10,11 +10,13 @@ enforced where every path passes, not in one view:
    everyone, superusers included, and `can_publish_subpage()` is False on their parents. Wagtail's
    edit view (no Publish button), bulk publish, the admin API's publish, copy-with-publish and
    create-alias actions, and create-and-publish all ask these two.
-2. **The model** (`ReviewedPublishingMixin.publish` / `.save`): `page.publish(revision)`, which
-   `Revision.publish`, scheduled go-live (`publish_scheduled`), the workflow's finish action and
-   every Wagtail action end in, refuses a revision that was not approved; and a new page row
-   cannot be created already live (Wagtail's create view and copy insert the row before
-   publishing). `UnreviewedPublishError` is a `PermissionDenied`, so views answer 403.
+2. **The model** (`ReviewedPublishingMixin.publish` / `.save`): `page.publish(revision)`
+   (`Revision.publish`, scheduled go-live, the workflow's finish action) refuses a revision that
+   was not approved, before anything is scheduled; and saving a page row that becomes live, or
+   points its live revision elsewhere, refuses unless that revision was approved. Wagtail's
+   publish actions (called directly by the admin API and bulk actions), copy "keep live",
+   aliases and create-and-publish (which insert the row already live) all end in that save.
+   `UnreviewedPublishError` is a `PermissionDenied`, so views answer 403.
 3. **The workflow** (`WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT`, `signoff.SignOffTask`,
    `workflow_actions.publish_approved`): any edit after an approval sends the page back to the
    first step; nobody approves their own text; the last approval publishes the approved revision
@@ -166,9 +168,22 @@ class ReviewedPublishingMixin(ReviewPermissionsMixin):
         return super().publish(revision, *args, **kwargs)  # type: ignore[misc]
 
     def save(self, *args: Any, **kwargs: Any) -> Any:
-        # Every way of creating a page (create view, copy, alias, API, scripts) inserts the row
-        # here, some already live before publish() is reached: a new reviewed page starts as
-        # a draft.
-        if self._state.adding and self.live:  # type: ignore[attr-defined]
-            check_may_go_live(page=self, revision=None)
+        # The row is what readers see. Every way of making a page live ends in this save:
+        # Wagtail's publish actions (which the admin API and bulk actions call directly, not
+        # through publish()), scheduled go-live, and creating a page (create view, copy, alias),
+        # which inserts the row already live before publishing. So a live row may only point at
+        # an approved revision.
+        if self.live and self._goes_live_now():  # type: ignore[attr-defined]
+            check_may_go_live(page=self, revision=self.live_revision)  # type: ignore[attr-defined]
         return super().save(*args, **kwargs)  # type: ignore[misc]
+
+    def _goes_live_now(self) -> bool:
+        if self._state.adding or self.pk is None:  # type: ignore[attr-defined]
+            return True
+        stored = (
+            type(self)
+            .objects.filter(pk=self.pk)  # type: ignore[attr-defined]
+            .values_list("live", "live_revision_id")
+            .first()
+        )
+        return stored is None or stored != (True, self.live_revision_id)  # type: ignore[attr-defined]

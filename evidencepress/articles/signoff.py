@@ -12,7 +12,8 @@
   who is also a clinician joins "Clinician reviewers" and still may not approve their own edit.
 
 Approving also needs membership of the task's group, for superusers too: a superuser who is not
-a clinician cannot pass "Clinical review".
+a clinician cannot pass "Clinical review". Editing during a step is Wagtail's rule (the step's
+group and superusers); any edit sends the page back to the first step.
 """
 
 from __future__ import annotations
@@ -94,11 +95,8 @@ class SignOffTask(AbstractGroupApprovalTask):
             return []
         return list(super().get_actions(obj, user))
 
-    def user_can_access_editor(self, obj: Any, user: Any) -> bool:
-        return self._in_group(user)
-
-    def locked_for_user(self, obj: Any, user: Any) -> bool:
-        return not self._in_group(user)
+    # Editing during a step stays as Wagtail has it (group members and superusers): an edit
+    # never skips a step, it sends the page back to clinical review.
 
     def get_task_states_user_can_moderate(self, user: Any, **kwargs: Any) -> Any:
         if not self._in_group(user):
