@@ -66,6 +66,47 @@ def explain_publishing_under_review(request: HttpRequest, page: Any) -> None:
         _reword_approval(request, page)
 
 
+@hooks.register("before_create_page")
+def show_own_drafts_here(request: HttpRequest, parent_page: Any, page_class: Any) -> None:
+    """Wagtail 8 autosaves a new page as a draft as soon as something is typed. Name the
+    user's never-published drafts under this parent, with a link, so a second "Add child page"
+    continues the draft instead of failing later with "The slug … is already in use"."""
+    from django.urls import reverse
+    from wagtail.admin import messages as admin_messages
+
+    drafts = (
+        page_class.objects.child_of(parent_page)
+        .filter(live=False, first_published_at__isnull=True, owner=request.user)
+        .order_by("-latest_revision_created_at")[:3]
+    )
+    slug = request.POST.get("slug", "") if request.method == "POST" else ""
+    for draft in drafts:
+        edit = admin_messages.button(
+            reverse("wagtailadmin_pages:edit", args=[draft.pk]), "Continue editing"
+        )
+        if slug and draft.slug == slug:
+            admin_messages.warning(
+                request,
+                f"Your draft '{draft.get_admin_display_title()}' (saved automatically) already "
+                f"uses the slug '{slug}': continue editing it instead of starting again.",
+                buttons=[edit],
+            )
+        elif request.method == "GET":
+            admin_messages.info(
+                request,
+                f"You have an unpublished draft here, saved automatically: "
+                f"'{draft.get_admin_display_title()}'.",
+                buttons=[edit],
+            )
+
+
+@hooks.register("construct_homepage_panels")
+def show_each_rows_review_step(request: HttpRequest, panels: list[Any]) -> None:
+    from .dashboard import with_review_queue
+
+    with_review_queue(panels)
+
+
 @hooks.register("after_create_page")
 def put_new_topic_under_review(request: HttpRequest, page: Any) -> None:
     """A new topic page (and its future articles) joins the review workflow."""
