@@ -71,9 +71,10 @@ class SignOffTask(AbstractGroupApprovalTask):
             return set()
         task_state = workflow_state.current_task_state
         revision = task_state.revision if task_state else obj.get_latest_revision()
+        # The revision under review. An edit saved after the step started (even with the
+        # approval itself) is not approved by this: the workflow starts again on it
+        # (WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT), where its author is excluded in turn.
         excluded = revision_contributors(obj=obj, revision=revision)
-        # The latest revision counts too: an edit saved after the task started is also theirs.
-        excluded |= revision_contributors(obj=obj, revision=obj.get_latest_revision())
         if workflow_state.requested_by_id:
             excluded.add(workflow_state.requested_by_id)
         return excluded

@@ -46,14 +46,18 @@ def _reword_approval(request: HttpRequest, page: Any) -> None:
     current = page.current_workflow_task
     if current is not None:
         text = f"'{title}': {approved.task.name} approved. Next step: {current.name}."
+        if page.latest_revision_id != approved.revision_id:
+            text += (
+                " The page was changed after the version you approved, so the changes go "
+                "through every step again."
+            )
     elif page.live and page.live_revision_id == approved.revision_id:
         text = f"'{title}': {approved.task.name} approved. The page is now published."
     else:
         text = f"'{title}': {approved.task.name} approved."
     queued = list(messages.get_messages(request))  # read (and so clear) what Wagtail queued
-    updated = f"'{title}' has been updated."
     for message in queued:
-        if updated in str(message):
+        if "has been updated" in str(message):
             continue
         messages.add_message(request, message.level, message.message, extra_tags=message.tags)
     messages.success(request, text)
