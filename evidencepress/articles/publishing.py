@@ -142,6 +142,14 @@ class ReviewedPagePermissionTester(PagePermissionTester):
     def can_set_view_restrictions(self) -> bool:
         return super().can_publish()
 
+    def can_move(self) -> bool:
+        # Wagtail's rule (as deleting); moving changes the URL, never the live text.
+        return super().can_delete(ignore_bulk=True)
+
+    def can_delete(self, ignore_bulk: bool = False) -> bool:
+        # Signed-off text leaves readers by a reasoned unpublish first (see below).
+        return not deletion_blocked(self.page) and super().can_delete(ignore_bulk=ignore_bulk)
+
 
 class ReviewPermissionsMixin:
     """Page models whose permissions follow the publishing rule (see the module docstring)."""
@@ -187,3 +195,37 @@ class ReviewedPublishingMixin(ReviewPermissionsMixin):
             .first()
         )
         return stored is None or stored != (True, self.live_revision_id)  # type: ignore[attr-defined]
+
+
+# --- Withdrawing a reviewed page: unpublish and delete ------------------------------------
+# Taking a signed-off page away from readers cannot put unreviewed text live, so it is not part
+# of the review; it must still be accountable. A live reviewed page is unpublished only with a
+# reason (one of these codes: the audit log keeps codes, never free text), given on Wagtail's
+# unpublish confirmation page or in the admin API's unpublish body; bulk unpublish, which has no
+# reason, refuses such pages; and a page is deleted only once it and its pages below are
+# unpublished (so every deletion of signed-off text went through a reasoned unpublish).
+
+WITHDRAWAL_REASONS = {
+    "clinical_safety": "Clinical safety concern",
+    "factual_error": "Factual error",
+    "out_of_date": "Out of date or superseded",
+    "legal_or_consent": "Legal, licence or consent issue",
+    "created_in_error": "Duplicate or created in error",
+}
+
+
+def withdrawal_needs_reason(page: Any) -> bool:
+    """True if unpublishing `page` must give a reason (it is a live reviewed page)."""
+    return bool(getattr(page, "live", False)) and requires_review(page)
+
+
+def deletion_blocked(page: Any) -> bool:
+    """True if `page` or a page below it is a live reviewed page (unpublish those first)."""
+    if not review_is_set_up():
+        return False
+    if withdrawal_needs_reason(page):
+        return True
+    from .models import ArticlePage, TopicPage
+
+    below = page.get_descendants().live()
+    return below.type(TopicPage).exists() or below.type(ArticlePage).exists()

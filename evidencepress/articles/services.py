@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.http import HttpRequest
 from wagtail.models import Task, Workflow, WorkflowPage, WorkflowTask
 
 from .models import TopicPage
@@ -133,3 +136,22 @@ def unapproved_schedules_cancel() -> list[int]:
             )
         cancelled.append(revision.pk)
     return cancelled
+
+
+def page_withdrawal_record(
+    *, page: Any, reason: str, descendants: bool, via: str, request: HttpRequest | None = None
+) -> None:
+    """Audit the unpublishing of a signed-off page: who, which page, which reason code."""
+    from evidencepress.core.audit import audit_record
+
+    from .publishing import WITHDRAWAL_REASONS
+
+    if reason not in WITHDRAWAL_REASONS:
+        raise ValueError(f"withdrawal reason: unknown code {reason!r}")
+    audit_record(
+        action="publishing.unpublished",
+        request=request,
+        object_type="page",
+        object_id=str(page.pk),
+        detail={"reason": reason, "descendants": descendants, "via": via},
+    )

@@ -104,6 +104,71 @@ def show_own_drafts_here(request: HttpRequest, parent_page: Any, page_class: Any
             )
 
 
+@hooks.register("before_unpublish_page")
+def require_a_reason_to_unpublish(request: HttpRequest, page: Any) -> Any:
+    """A signed-off page leaves readers only with a reason (articles/publishing.py)."""
+    from django.shortcuts import redirect
+
+    from .publishing import WITHDRAWAL_REASONS, withdrawal_needs_reason
+
+    if request.method != "POST" or not withdrawal_needs_reason(page.specific):
+        return None
+    reason = request.POST.get("withdrawal_reason", "")
+    if reason not in WITHDRAWAL_REASONS:
+        messages.error(
+            request,
+            f"'{page.get_admin_display_title()}' was not unpublished: choose why it is being "
+            "taken away from readers.",
+        )
+        return redirect("wagtailadmin_pages:unpublish", page.pk)
+    request.withdrawal_reason = reason  # type: ignore[attr-defined]
+    return None
+
+
+@hooks.register("after_unpublish_page")
+def audit_unpublishing(request: HttpRequest, page: Any) -> None:
+    from .services import page_withdrawal_record
+
+    reason = getattr(request, "withdrawal_reason", None)
+    if reason:
+        page_withdrawal_record(
+            page=page,
+            reason=reason,
+            descendants=bool(request.POST.get("include_descendants")),
+            via="admin",
+            request=request,
+        )
+
+
+@hooks.register("before_bulk_action")
+def refuse_bulk_unpublishing_signed_off_pages(
+    request: HttpRequest, action_type: str, objects: list[Any], action_class_instance: Any
+) -> Any:
+    """Bulk unpublish asks no reason: signed-off pages are unpublished one by one."""
+    from django.shortcuts import redirect
+
+    from .publishing import withdrawal_needs_reason
+
+    if action_type != "unpublish":
+        return None
+    held = [page for page in objects if withdrawal_needs_reason(page.specific)]
+    if not held:
+        return None
+    messages.error(
+        request,
+        f"Nothing was unpublished: {len(held)} of the selected pages passed clinical review. "
+        "Unpublish each from its own page, giving the reason.",
+    )
+    return redirect("wagtailadmin_explore", held[0].get_parent().pk)
+
+
+@hooks.register("construct_admin_api")
+def reasoned_unpublish_in_the_admin_api(router: Any) -> None:
+    from .admin_api import ReviewedPagesAdminAPIViewSet
+
+    router.register_endpoint("pages", ReviewedPagesAdminAPIViewSet)
+
+
 @hooks.register("construct_homepage_panels")
 def show_each_rows_review_step(request: HttpRequest, panels: list[Any]) -> None:
     from .dashboard import with_review_queue

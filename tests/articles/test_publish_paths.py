@@ -418,3 +418,61 @@ def test_direct_publish_of_an_unapproved_revision_is_refused(
         article.get_latest_revision().publish(user=staff["superuser"], skip_permission_checks=True)
     assert_readers_see_only_approved_text(article)
     assert not WorkflowState.objects.exists()
+
+
+# --- withdrawing a signed-off page: unpublish with a reason, delete after ---------------------
+
+
+@pytest.mark.parametrize("role", ["clinician", "admin", "superuser"])
+def test_unpublishing_a_signed_off_page_needs_a_reason_and_is_audited(
+    role: str, article: ArticlePage, staff: dict[str, User]
+) -> None:
+    client = _client_for(staff[role])
+    url = reverse("wagtailadmin_pages:unpublish", args=[article.pk])
+    assert 'name="withdrawal_reason"' in client.get(url).content.decode()
+
+    client.post(url, {})
+    assert ArticlePage.objects.get(pk=article.pk).live
+    assert _api(client, article.pk, "unpublish").status_code == 400
+    assert ArticlePage.objects.get(pk=article.pk).live
+    bulk = reverse("wagtail_bulk_action", args=("wagtailcore", "page", "unpublish"))
+    client.post(f"{bulk}?id={article.pk}", {"include_descendants": ""})
+    assert ArticlePage.objects.get(pk=article.pk).live
+
+    client.post(url, {"withdrawal_reason": "factual_error"})
+
+    assert not ArticlePage.objects.get(pk=article.pk).live
+    event = AuditEvent.objects.get(action="publishing.unpublished")
+    assert event.object_id == str(article.pk) and event.actor_id == staff[role].pk
+    assert event.detail["reason"] == "factual_error" and event.detail["via"] == "admin"
+
+
+def test_the_admin_api_unpublishes_with_a_reason_code(
+    article: ArticlePage, staff: dict[str, User]
+) -> None:
+    client = _client_for(staff["clinician"])
+    assert _api(client, article.pk, "unpublish", reason="no such code").status_code == 400
+    assert _api(client, article.pk, "unpublish", reason="clinical_safety").status_code == 200
+    assert not ArticlePage.objects.get(pk=article.pk).live
+    event = AuditEvent.objects.get(action="publishing.unpublished")
+    assert event.detail == {"reason": "clinical_safety", "descendants": False, "via": "admin API"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_live_signed_off_page_is_deleted_only_after_unpublishing(
+    role: str, article: ArticlePage, staff: dict[str, User]
+) -> None:
+    client = _client_for(staff[role])
+    assert not article.permissions_for_user(staff[role]).can_delete()
+    client.post(reverse("wagtailadmin_pages:delete", args=[article.pk]))
+    _api(client, article.pk, "delete")
+    topic = article.get_parent()
+    client.post(reverse("wagtailadmin_pages:delete", args=[topic.pk]))
+    assert ArticlePage.objects.filter(pk=article.pk).exists()
+    assert TopicPage.objects.filter(pk=topic.pk).exists()
+    assert_readers_see_only_approved_text(article)
+
+    # Once unpublished (with its reason), Wagtail's own delete rules apply again.
+    ArticlePage.objects.get(pk=article.pk).unpublish()
+    unpublished = ArticlePage.objects.get(pk=article.pk)
+    assert unpublished.permissions_for_user(staff["superuser"]).can_delete()
