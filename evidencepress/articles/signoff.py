@@ -8,7 +8,8 @@
 - nobody, superusers included, approves or rejects a revision they wrote or a workflow they
   submitted: the people who contributed any revision since the page was last published, and the
   workflow's requester, get no actions and are refused in `on_action` (the edit view, the
-  dashboard's workflow modal and any script go through it). There is no override: a superuser
+  dashboard's workflow modal and any script go through it); nor does whoever approved the
+  other step of the same revision (two people sign off). There is no override: a superuser
   who is also a clinician joins "Clinician reviewers" and still may not approve their own edit.
 
 Approving also needs membership of the task's group, for superusers too: a superuser who is not
@@ -77,6 +78,15 @@ class SignOffTask(AbstractGroupApprovalTask):
         excluded = revision_contributors(obj=obj, revision=revision)
         if workflow_state.requested_by_id:
             excluded.add(workflow_state.requested_by_id)
+        # Two different people sign off: whoever approved another step of this revision (a
+        # clinician who is also an editor) does not approve the next one too.
+        excluded |= set(
+            workflow_state.task_states.filter(
+                status=TaskState.STATUS_APPROVED, revision=revision, finished_by__isnull=False
+            )
+            .exclude(task_id=self.pk)
+            .values_list("finished_by_id", flat=True)
+        )
         return excluded
 
     def refusal(self, obj: Any, user: Any) -> str | None:

@@ -476,3 +476,19 @@ def test_a_live_signed_off_page_is_deleted_only_after_unpublishing(
     ArticlePage.objects.get(pk=article.pk).unpublish()
     unpublished = ArticlePage.objects.get(pk=article.pk)
     assert unpublished.permissions_for_user(staff["superuser"]).can_delete()
+
+
+def test_two_different_people_sign_off(article: ArticlePage, staff: dict[str, User]) -> None:
+    """A clinician who is also an editor (or an Admin who joined both groups) cannot give
+    both approvals of one revision."""
+    both = staff["clinician"]
+    both.groups.add(Group.objects.get(name="Editors"))
+    article.get_workflow().start(article, staff["author"])
+    _approve(article, both)
+    page = ArticlePage.objects.get(pk=article.pk)
+    assert page.current_workflow_task.name == "Editorial sign-off"
+    assert page.current_workflow_task.specific.get_actions(page, both) == []
+    with pytest.raises(SignOffTaskError):
+        _approve(page, both)
+    _approve(page, staff["editor"])
+    assert ArticlePage.objects.get(pk=article.pk).title == UNREVIEWED  # now approved twice
