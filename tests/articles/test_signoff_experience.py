@@ -210,3 +210,39 @@ def test_migration_converts_existing_tasks_in_place(topic_page: TopicPage) -> No
     assert isinstance(task, SignOffTask) and task.step == SignOffStep.CLINICAL_REVIEW
     assert list(task.groups.values_list("name", flat=True)) == ["Clinician reviewers"]
     assert not GroupApprovalTask.objects.filter(pk=old.pk).exists()
+
+
+def test_the_last_approval_message_says_published_instead_of_updated(
+    in_review: ArticlePage, people: dict[str, User]
+) -> None:
+    """The after_edit_page hook, as Wagtail runs it after an approval with no edits."""
+    from django.contrib import messages
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from evidencepress.articles.wagtail_hooks import explain_publishing_under_review
+
+    state = in_review.current_workflow_task_state
+    state.task.specific.on_action(state, people["clinician"], "approve")
+    page = ArticlePage.objects.get(pk=in_review.pk)
+    request = RequestFactory().post(
+        "/", {"action-workflow-action": "1", "workflow-action-name": "approve"}
+    )
+    request.user = people["editor"]
+    request.session = {}  # type: ignore[assignment]
+    request._messages = FallbackStorage(request)  # type: ignore[attr-defined]
+    state = page.current_workflow_task_state
+    state.task.specific.on_action(state, people["editor"], "approve")
+    messages.success(request, "Page 'In review' has been updated.")  # what Wagtail queues
+
+    explain_publishing_under_review(request, page)
+
+    # The end of the request stores what is left for the next page (the redirect's target).
+    response = HttpResponse()
+    request._messages.update(response)  # type: ignore[attr-defined]
+    following = RequestFactory().get("/")
+    following.COOKIES = {name: morsel.value for name, morsel in response.cookies.items()}
+    following.session = request.session
+    shown = [str(message) for message in FallbackStorage(following)]
+    assert shown == ["'In review': Editorial sign-off approved. The page is now published."]
