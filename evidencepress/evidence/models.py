@@ -91,6 +91,15 @@ class Publication(TimeStampedModel, ClusterableModel):
         editable=False,
         help_text="Digest of the source record as last imported (MEDLINE XML).",
     )
+    field_sources = models.JSONField(
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text=(
+            "Which copy each imported field came from, when not the best copy merged: "
+            "{field: [revision date or '', source rank]} (docs/importing.md)."
+        ),
+    )
     is_demo = models.BooleanField(
         "demonstration data",
         default=False,
