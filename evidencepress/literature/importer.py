@@ -846,7 +846,7 @@ class _Importer:
                 # most where fields came from, the digest or the fingerprint are brought up to date.
                 self.duplicates += 1
                 if any(merged[name] != stored[name] for name in _BOOKKEEPING):
-                    self.note(match, merged, bookkeeping)
+                    self.note(match, merged, bookkeeping, updates)
                 continue
             problem = self.conflict(merged, match)
             if problem:
@@ -893,8 +893,15 @@ class _Importer:
             and not match.counted_update
         )
 
-    def note(self, match: _Known, merged: dict[str, Any], bookkeeping: dict[int, Any]) -> None:
-        """Bookkeeping for a publication whose visible fields a copy leaves as they are."""
+    def note(
+        self,
+        match: _Known,
+        merged: dict[str, Any],
+        bookkeeping: dict[int, Any],
+        updates: dict[int, Any],
+    ) -> None:
+        """Bookkeeping for a publication whose visible fields a copy leaves as they are (into
+        the row's pending update, when an earlier copy of this batch changed it)."""
         match.content_hash = merged["content_hash"]
         match.merged = bool(merged["field_sources"])
         match.fingerprint = merged["source_fingerprint"]
@@ -902,7 +909,9 @@ class _Importer:
             match.pending = merged
             return
         match.values = merged
-        if match.pk is not None:
+        if match.pk in updates:
+            updates[match.pk] = merged
+        elif match.pk is not None:
             bookkeeping[match.pk] = merged
 
     def replace(self, match: _Known, values: dict[str, Any], updates: dict[int, Any]) -> None:
