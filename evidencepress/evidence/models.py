@@ -97,8 +97,13 @@ class Publication(TimeStampedModel, ClusterableModel):
         editable=False,
         help_text=(
             "Which copy each imported field came from, when not the best copy merged: "
-            "{field: [revision date or '', source rank]} (docs/importing.md)."
+            "{field: [revision date or '', source rank, parser revision]} (docs/importing.md)."
         ),
+    )
+    parser_revision = models.PositiveSmallIntegerField(
+        default=0,
+        editable=False,
+        help_text="records.PARSERS_REVISION of the code that read the best copy merged.",
     )
     is_demo = models.BooleanField(
         "demonstration data",

@@ -37,6 +37,7 @@ from .models import ImportBatch
 from .parsers.medline_xml import fingerprint_revision
 from .records import (
     AUTHOR_FIELDS,
+    PARSERS_REVISION,
     DeletedCitations,
     KnownRecords,
     LiteratureParseError,
@@ -84,6 +85,7 @@ _IMPORTED_FIELDS = (
     "content_hash",
     "source_fingerprint",
     "field_sources",
+    "parser_revision",
 )
 
 
@@ -110,8 +112,9 @@ class ImportResult:
 
 
 def _digest(values: dict[str, Any]) -> str:
-    """A digest of the merged fields of a row (or of one copy): equal digests, equal content."""
-    payload = tuple(values[name] for name in _MERGED_FIELDS)
+    """A digest of the merged fields of a row (or of one copy) and of the parser revision that
+    read them: equal digests, equal content and equal priority."""
+    payload = (*(values[name] for name in _MERGED_FIELDS), values["parser_revision"])
     return hashlib.blake2b(repr(payload).encode("utf-8"), digest_size=16).hexdigest()
 
 
@@ -176,6 +179,7 @@ def _values(record: ParsedRecord) -> dict[str, Any]:
         "title_normalized": normalise_title(record.title)[:500],
         "source_fingerprint": record.fingerprint,
         "field_sources": {},
+        "parser_revision": PARSERS_REVISION,
     }
     values["content_hash"] = _digest(values)
     return values
@@ -183,12 +187,22 @@ def _values(record: ParsedRecord) -> dict[str, Any]:
 
 # -- merging copies -------------------------------------------------------------------------
 
-Priority = tuple[str, int]  # (revision date as ISO text or "", source rank): larger is better
+# (revision date as ISO text or "", source rank, parser revision): larger is better.
+Priority = tuple[str, int, int]
 
 
-def priority(revised: date | None, source_format: str) -> Priority:
-    """How good a copy is: later revision first, then source quality; "" sorts before any date."""
-    return (revised.isoformat() if revised else "", SOURCE_RANK.get(source_format, 0))
+def priority(revised: date | None, source_format: str, parser_revision: int) -> Priority:
+    """How good a copy is: later revision first, then source quality, then newer reading code;
+    "" sorts before any date."""
+    return (
+        revised.isoformat() if revised else "",
+        SOURCE_RANK.get(source_format, 0),
+        parser_revision,
+    )
+
+
+def _row_priority(values: dict[str, Any]) -> Priority:
+    return priority(values["date_revised"], values["source_format"], values["parser_revision"])
 
 
 def _empty(value: Any) -> bool:
@@ -209,13 +223,14 @@ def merge(stored: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
 
     A field takes the incoming value when that is present and the stored one is empty, or when
     (incoming priority, value) beats (the stored value's priority, value). A stored value's
-    priority is its entry in `field_sources`, else the row's own (its revision date and format,
-    which are those of the best copy merged). The result records, in `field_sources`, only the
-    fields whose copy is not the best one. Derived columns (normalised title, digest) follow.
+    priority is its entry in `field_sources`, else the row's own (its revision date, format and
+    parser revision, which are those of the best copy merged). The result records, in
+    `field_sources`, only the fields whose copy is not the best one. Derived columns (normalised
+    title, digest) follow.
     """
-    row_priority = priority(stored["date_revised"], stored["source_format"])
+    row_priority = _row_priority(stored)
     sources = stored["field_sources"]
-    incoming_priority = priority(incoming["date_revised"], incoming["source_format"])
+    incoming_priority = _row_priority(incoming)
     merged: dict[str, Any] = {}
     chosen: dict[str, Priority] = {}
     for name in _MERGED_FIELDS:
@@ -231,6 +246,7 @@ def merge(stored: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
             merged[name] = new
             chosen[name] = incoming_priority
     best = chosen["source_format"]
+    merged["parser_revision"] = best[2]
     merged["field_sources"] = {
         name: list(source)
         for name, source in chosen.items()
@@ -433,8 +449,15 @@ def _from_row(row: tuple[Any, ...]) -> _Known:
 
 
 # The columns read to merge a copy into a stored publication (what merge() takes).
-_ROW_COLUMNS = ("id", *_MERGED_FIELDS, "source_fingerprint", "field_sources", "content_hash")
-_BOOKKEEPING = ("field_sources", "content_hash", "source_fingerprint")
+_ROW_COLUMNS = (
+    "id",
+    *_MERGED_FIELDS,
+    "source_fingerprint",
+    "field_sources",
+    "content_hash",
+    "parser_revision",
+)
+_BOOKKEEPING = ("field_sources", "content_hash", "source_fingerprint", "parser_revision")
 _JSON_COLUMNS = frozenset({"authors", "publication_types", "mesh_terms", "keywords"})
 
 
@@ -460,6 +483,7 @@ def _stored_values(row: tuple[Any, ...]) -> dict[str, Any]:
         values[name] = values[name] or ""
     values["source_format"] = values["source_format"] or ""
     values["source_fingerprint"] = values["source_fingerprint"] or ""
+    values["parser_revision"] = int(values["parser_revision"] or 0)
     values["pmid"] = values["pmid"] or None
     values["doi"] = values["doi"] or None
     values["pmcid"] = values["pmcid"] or None
@@ -605,13 +629,14 @@ class _Writer:
             with connection.cursor() as cursor:
                 cursor.executemany(
                     f"UPDATE {self.table} SET {quote('field_sources')} = %s, "  # noqa: S608
-                    f"{quote('content_hash')} = %s, {quote('source_fingerprint')} = %s "
-                    f"WHERE {quote('id')} = %s",
+                    f"{quote('content_hash')} = %s, {quote('source_fingerprint')} = %s, "
+                    f"{quote('parser_revision')} = %s WHERE {quote('id')} = %s",
                     [
                         (
                             self._json(values["field_sources"]),
                             values["content_hash"],
                             values["source_fingerprint"],
+                            values["parser_revision"],
                             pk,
                         )
                         for values, pk in rows

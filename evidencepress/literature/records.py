@@ -37,6 +37,14 @@ class Author(NamedTuple):
 AUTHOR_FIELDS = Author._fields
 
 
+# The revision of what the readers extract, all formats together. Bump it whenever a change to a
+# parser changes what it reads from a file: between copies of equal date and source, the one read
+# by newer code wins, so re-importing a file after an upgrade replaces values an older reader got
+# wrong (an "UNLABELLED:" heading, initials rebuilt from a full name) instead of keeping them as
+# the longer value. 0: rows stored before revisions were recorded.
+PARSERS_REVISION = 1
+
+
 class ParsedRecord(NamedTuple):
     """One bibliographic record read from a file or from E-utilities.
 

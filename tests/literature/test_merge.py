@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from evidencepress.evidence.models import Publication
 from evidencepress.literature.importer import SOURCE_RANK, ImportResult, import_items, import_path
-from evidencepress.literature.records import Author, ParsedRecord
+from evidencepress.literature.records import PARSERS_REVISION, Author, ParsedRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +48,7 @@ STORED = (
     "source_format",
     "content_hash",
     "field_sources",
+    "parser_revision",
 )
 
 SMITH = (Author("Smith", "Jane", "J"), Author("Okafor", "Chidi", "C"))
@@ -95,7 +96,7 @@ def test_an_nbib_copy_without_lr_keeps_its_doi_and_types_against_bibtex() -> Non
     assert pub.doi == "10.1000/nbib.1"
     assert pub.publication_types == ["Case Reports"]  # .nbib outranks BibTeX
     assert pub.pages == "12-15"  # only BibTeX had pages: filled in
-    assert pub.field_sources == {"pages": ["", SOURCE_RANK["bibtex"]]}
+    assert pub.field_sources == {"pages": ["", SOURCE_RANK["bibtex"], PARSERS_REVISION]}
     assert result.updated == 1
 
 
@@ -114,7 +115,7 @@ def test_a_better_copy_wins_every_field_it_has_and_keeps_the_rest() -> None:
     assert pub.abstract == "MEDLINE abstract."
     assert (pub.pages, pub.keywords, pub.mesh_terms) == ("1-2", ["ris kw"], ["Hemangiosarcoma"])
     assert pub.source_format == "medline_xml" and pub.date_revised == date(2021, 3, 1)
-    assert pub.field_sources == {"pages": ["", 1], "keywords": ["", 1]}
+    assert pub.field_sources == {"pages": ["", 1, 1], "keywords": ["", 1, 1]}
 
 
 def test_a_later_revision_wins_over_source_quality() -> None:
@@ -201,6 +202,34 @@ def test_a_copy_that_only_confirms_a_value_in_the_same_batch_as_one_that_fills_i
     run(*ordered[cut:])
     pub = Publication.objects.get()
     assert (pub.pmid, pub.doi, pub.field_sources) == ("900002", "10.1000/p2", {})
+
+
+def test_values_an_older_parser_read_are_replaced_by_the_same_file_read_again() -> None:
+    """Before #17 the readers kept NLM's "UNLABELLED" heading and rebuilt .nbib initials from
+    the full name. Stored rows carry no parser revision (0): the same copy read by the current
+    code outranks them, so re-importing the file repairs them, once."""
+    good = copy(
+        "nbib",
+        pmid="5550005",
+        abstract="An abstract.",
+        authors=(Author("Saqi", "Mansoor A", "MA"),),
+        date_revised=date(2023, 1, 5),
+    )
+    run(good)
+    Publication.objects.update(
+        abstract="UNLABELLED: An abstract.",
+        authors=[{"last_name": "Saqi", "fore_name": "Mansoor A", "initials": "MAS",
+                  "collective_name": ""}],
+        parser_revision=0,
+        content_hash="from an older release",
+    )  # fmt: skip
+    result = run(good)
+    assert (result.updated, result.duplicates) == (1, 0)
+    pub = Publication.objects.get()
+    assert (pub.abstract, pub.authors[0]["initials"]) == ("An abstract.", "MA")
+    assert pub.parser_revision == PARSERS_REVISION and pub.field_sources == {}
+    again = run(good)
+    assert (again.updated, again.duplicates) == (0, 1)
 
 
 # --- bug 2: a shared title and year is not enough ---------------------------------------------
@@ -425,5 +454,5 @@ def test_one_paper_from_four_formats_in_any_order_twice(
     assert paper.abstract.startswith("An invented abstract: doses of 10^−19 mol")
     assert [a["initials"] for a in paper.authors] == ["MA", "SP", "L", ""]
     assert paper.keywords == ["invented keyword"]  # only the RIS copy had keywords
-    assert paper.field_sources == {"keywords": ["", 1]}
+    assert paper.field_sources == {"keywords": ["", 1, PARSERS_REVISION]}
     assert Publication.objects.count() == 3  # the paper and the two other .nbib records
