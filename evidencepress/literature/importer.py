@@ -111,10 +111,16 @@ class ImportResult:
         )
 
 
-def _digest(values: dict[str, Any]) -> str:
+def _digest(values: dict[str, Any], authors: list[tuple[str, ...]] | None = None) -> str:
     """A digest of the merged fields of a row (or of one copy) and of the parser revision that
-    read them: equal digests, equal content and equal priority."""
-    payload = (*(values[name] for name in _MERGED_FIELDS), values["parser_revision"])
+    read them: equal digests, equal content and equal priority. Authors are hashed as tuples of
+    their parts in AUTHOR_FIELDS order (`authors`, when the caller has them already: cheaper)."""
+    if authors is None:
+        authors = [tuple(author.values()) for author in values["authors"]]
+    payload = (
+        *(authors if name == "authors" else values[name] for name in _MERGED_FIELDS),
+        values["parser_revision"],
+    )
     return hashlib.blake2b(repr(payload).encode("utf-8"), digest_size=16).hexdigest()
 
 
@@ -181,7 +187,7 @@ def _values(record: ParsedRecord) -> dict[str, Any]:
         "field_sources": {},
         "parser_revision": PARSERS_REVISION,
     }
-    values["content_hash"] = _digest(values)
+    values["content_hash"] = _digest(values, [tuple(author) for author in record.authors])
     return values
 
 
@@ -288,7 +294,9 @@ class _Known:
     written, `values` those of a stored row read in full for a merge (dropped after each batch).
     `fingerprint` is the stored source fingerprint (MEDLINE XML only, else ""). `merged` says the
     row holds fields from more than one copy (`field_sources` not empty). `authors` and `journal`
-    serve the title rule (same_work); `authors` may still be JSON text.
+    serve the title rule (same_work): `authors` is the stored JSON text of a row read from the
+    database, folded into `author_key` on first use (a row this import writes has its key only, so
+    that the index does not keep every record's author list alive).
     """
 
     pk: int | None
@@ -325,8 +333,8 @@ def _known(pk: int | None, values: dict[str, Any], **extra: Any) -> _Known:
         values["date_revised"],
         fingerprint=values["source_fingerprint"],
         merged=bool(values["field_sources"]),
-        authors=values["authors"],
         journal=values["journal"],
+        author_key=_first_author_key(values["authors"]),
         **extra,
     )
 
@@ -948,7 +956,8 @@ class _Importer:
         match.date_revised = values["date_revised"]
         match.fingerprint = values["source_fingerprint"]
         match.merged = bool(values["field_sources"])
-        match.authors, match.journal, match.author_key = values["authors"], values["journal"], None
+        match.journal = values["journal"]
+        match.author_key = _first_author_key(values["authors"])
         if match.pending is not None:
             match.pending = values  # a later copy in this same batch merged into an earlier one
             self.duplicates += 1
