@@ -419,3 +419,27 @@ def test_an_oversized_xml_abstract_is_a_record_error() -> None:
     )
     (item,) = parse_text(text, "medline_xml")
     assert isinstance(item, RecordError) and item.identifier == "5"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"title": "t" * 20_001}, "the title is longer than 20,000 characters"),
+        ({"journal": "j" * 20_001}, "the journal is longer than 20,000 characters"),
+        ({"authors": (Author("a" * 20_001),)}, "one of the authors is longer"),
+        ({"authors": (Author("Lee"),) * 20_001}, "more than 20,000 authors"),
+        ({"keywords": ("k" * 20_001,)}, "one of the keywords is longer"),
+        ({"mesh_terms": ("m",) * 20_001}, "more than 20,000 MeSH terms"),
+        # Near the caps but within them: kept.
+        ({"title": "t" * 15_000, "journal": "j" * 15_000}, None),
+        ({"authors": (Author("Lee"),) * 15_000, "keywords": ("k",) * 15_000}, None),
+        ({"abstract": "a" * 200_000}, None),
+    ],
+)
+def test_every_field_is_capped(fields: dict[str, object], message: str | None) -> None:
+    from evidencepress.literature.records import oversized
+
+    values: dict[str, object] = {"title": "T", **fields}
+    record = ParsedRecord(source_format="ris", position=1, **values)  # type: ignore[arg-type]
+    found = oversized(record)
+    assert (found is None) if message is None else (found is not None and message in found)
