@@ -364,6 +364,37 @@ def test_unlabelled_sections_and_mathml_keep_their_meaning() -> None:
     assert conclusions == "CONCLUSIONS: Invented."
 
 
+@pytest.mark.parametrize(
+    ("markup", "text"),
+    [
+        ("10<sup>-19</sup> mol", "10^−19 mol"),
+        ("10<sup>−9</sup>", "10^−9"),
+        ("25 mg/m<sup>2</sup> weekly", "25 mg/m^2 weekly"),
+        ("(a+b)<sup>2</sup>", "(a+b)^2"),
+        ("<sup>18</sup>F-FDG PET", "18F-FDG PET"),
+        ("uptake of <sup>99m</sup>Tc", "uptake of 99mTc"),
+        ("CD31<sup>+</sup> and CD34<sup>−</sup> cells", "CD31+ and CD34− cells"),
+        ("CO<sub>2</sub> laser", "CO2 laser"),
+        ("<i>in vitro</i> study", "in vitro study"),
+        (
+            '<mml:math xmlns:mml="http://www.w3.org/1998/Math/MathML"><mml:mn>17<mml:sep/>29</mml:mn>'
+            "</mml:math> years",
+            "17–29 years",
+        ),
+        ("<math><cn type='e-notation'>1.2<sep/>3</cn></math>", "1.2e3"),
+        ("<math><msup><mi>e</mi><mrow><mo>-</mo><mn>1</mn></mrow></msup></math>", "e^−1"),
+    ],
+)
+def test_inline_markup_variants(markup: str, text: str) -> None:
+    xml = (
+        "<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>7</PMID><Article>"
+        f"<ArticleTitle>{markup}</ArticleTitle></Article></MedlineCitation></PubmedArticle>"
+        "</PubmedArticleSet>"
+    )
+    (record,) = parse_text(xml, "medline_xml")
+    assert isinstance(record, ParsedRecord) and record.title == text
+
+
 def test_an_eric_export_without_pmids_is_nbib_with_record_errors() -> None:
     data = (FIXTURES / "nbib" / "eric.nbib").read_bytes()
     assert detect_format(data, source="eric.nbib") == "nbib"
