@@ -101,8 +101,8 @@ def _flatten(element: Any, parts: list[str]) -> None:
             # A number raised after a base (10, m, a bracket) is an exponent; a sign (CD31+) or a
             # number before a word (an isotope, "<sup>18</sup>F-FDG") reads as it is.
             before = next((part for part in reversed(parts) if part), "")[-1:]
-            base = before.isalnum() or before in (")", "]")
-            parts.append(_exponent(inner) if base and any(c.isdigit() for c in inner) else inner)
+            raised = before.isalnum() or before in (")", "]")
+            parts.append(_exponent(inner) if raised and any(c.isdigit() for c in inner) else inner)
         elif name == "msup" and len(child) >= 2:
             base: list[str] = []
             _flatten(child[0], base)
