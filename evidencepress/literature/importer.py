@@ -144,6 +144,8 @@ def _unstorable(record: ParsedRecord) -> str | None:
     if record.source_format == "medline_xml":
         return None  # text from an XML parser: XML cannot hold a NUL, not even as &#0;
     texts = (
+        record.doi,
+        record.pmcid,
         record.title,
         record.journal,
         record.volume,

@@ -128,7 +128,8 @@ class LiteratureParseError(Exception):
 # and the "doi:" or "DOI " label (DOI Handbook 3.8: the doi: URI scheme and resolver forms).
 _DOI_RESOLVER = re.compile(r"^(?:https?://)?(?:www\.|dx\.)?doi\.org/+", re.IGNORECASE)
 _DOI_LABEL = re.compile(r"^doi(?::\s*|\s+)", re.IGNORECASE)
-_DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
+# No whitespace and no control character (a NUL from a decoded "%00" cannot be stored).
+_DOI_RE = re.compile(r"^10\.\d{4,9}/[^\s\x00-\x1f\x7f]+$")
 
 
 def normalise_doi(value: str | None) -> str | None:

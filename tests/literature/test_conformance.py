@@ -171,6 +171,11 @@ def test_dois_in_other_forms_are_kept(written: str) -> None:
 def test_an_encoded_doi_url_decodes_every_escape() -> None:
     assert normalise_doi("https://doi.org/10.1002/%28SICI%291097") == "10.1002/(sici)1097"
     assert normalise_doi("not a doi") is None
+    # Found by the import fuzzing on PostgreSQL once these fixtures were its seeds: a NUL (typed,
+    # or decoded from %00) inside a DOI reached the database, which cannot store it.
+    assert normalise_doi("10.1000/conf\x00.ris.1") is None
+    assert normalise_doi("https://doi.org/10.1000/a%00b") is None
+    assert normalise_doi("10.1000/a\x1fb") is None
     assert normalise_doi("https://example.org/10.1000/abc") is None
 
 
