@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from hypothesis import strategies as st
 
 from evidencepress.evidence.models import Publication
 from evidencepress.literature.importer import SOURCE_RANK, ImportResult, import_items, import_path
+from evidencepress.literature.parsers import parse_path
 from evidencepress.literature.records import PARSERS_REVISION, Author, ParsedRecord
 
 pytestmark = pytest.mark.django_db
@@ -456,3 +459,149 @@ def test_one_paper_from_four_formats_in_any_order_twice(
     assert paper.keywords == ["invented keyword"]  # only the RIS copy had keywords
     assert paper.field_sources == {"keywords": ["", 1, PARSERS_REVISION]}
     assert Publication.objects.count() == 3  # the paper and the two other .nbib records
+
+
+# --- the property again, through real files -----------------------------------------------------
+
+WORDS = ["angiosarcoma", "scalp", "imiquimod", "topical", "cutaneous", "report", "case", "élan"]
+
+
+def _xml(paper: dict[str, Any], keep: set[str]) -> str:
+    authors = "".join(
+        f"<Author><LastName>{last}</LastName><ForeName>{fore}</ForeName>"
+        f"<Initials>{''.join(p[0] for p in fore.split())}</Initials></Author>"
+        for last, fore in paper["authors"]
+    )
+    abstract = (
+        f"<Abstract><AbstractText>{paper['abstract']}</AbstractText></Abstract>"
+        if "abstract" in keep
+        else ""
+    )
+    doi = f'<ELocationID EIdType="doi">{paper["doi"]}</ELocationID>' if "doi" in keep else ""
+    return (
+        '<?xml version="1.0"?><PubmedArticleSet><PubmedArticle><MedlineCitation>'
+        f"<PMID>{paper['pmid']}</PMID><Article><Journal><JournalIssue><Volume>{paper['volume']}"
+        f"</Volume><PubDate><Year>{paper['year']}</Year></PubDate></JournalIssue>"
+        f"<Title>{paper['journal']}</Title></Journal><ArticleTitle>{paper['title']}"
+        f"</ArticleTitle><Pagination><MedlinePgn>{paper['pages']}</MedlinePgn></Pagination>{doi}"
+        f"{abstract}<AuthorList>{authors}</AuthorList><PublicationTypeList><PublicationType>"
+        "Case Reports</PublicationType></PublicationTypeList></Article></MedlineCitation>"
+        "</PubmedArticle></PubmedArticleSet>"
+    )
+
+
+def _nbib(paper: dict[str, Any], keep: set[str]) -> str:
+    lines = [f"PMID- {paper['pmid']}", f"DP  - {paper['year']}", f"TI  - {paper['title']}"]
+    lines += [f"VI  - {paper['volume']}", f"PG  - {paper['pages']}"]
+    if "doi" in keep:
+        lines.append(f"LID - {paper['doi']} [doi]")
+    if "abstract" in keep:
+        lines.append(f"AB  - {paper['abstract']}")
+    for last, fore in paper["authors"]:
+        lines += [f"FAU - {last}, {fore}", f"AU  - {last} {''.join(p[0] for p in fore.split())}"]
+    lines += ["PT  - Case Reports", f"JT  - {paper['journal']}"]
+    return "\n".join(lines) + "\n"
+
+
+def _ris(paper: dict[str, Any], keep: set[str]) -> str:
+    lines = ["TY  - JOUR", f"TI  - {paper['title']}", f"T2  - {paper['journal']}"]
+    lines += [f"PY  - {paper['year']}", f"VL  - {paper['volume']}"]
+    lines += [f"AU  - {last}, {fore}" for last, fore in paper["authors"]]
+    start, _, end = paper["pages"].partition("-")
+    lines += [f"SP  - {start}", f"EP  - {end}"]
+    if "doi" in keep:
+        lines.append(f"DO  - https://doi.org/{paper['doi']}")
+    if "pmid" in keep:
+        lines.append(f"AN  - {paper['pmid']}")
+    if "abstract" in keep:
+        lines.append(f"AB  - {paper['abstract']}")
+    if "keywords" in keep:
+        lines += [f"KW  - {word}" for word in paper["keywords"]]
+    return "\n".join([*lines, "ER  - ", ""])
+
+
+def _bibtex(paper: dict[str, Any], keep: set[str]) -> str:
+    fields = [
+        f"TITLE = {{{paper['title']}}}",
+        "AUTHOR = {" + " and ".join(f"{last}, {fore}" for last, fore in paper["authors"]) + "}",
+        f"Journal = {{{paper['journal']}}}",
+        f"year = {paper['year']}",
+        f"volume = {{{paper['volume']}}}",
+        f"pages = {{{paper['pages'].replace('-', '--')}}}",
+    ]
+    if "doi" in keep:
+        fields.append(f"doi = {{doi:{paper['doi']}}}")
+    if "pmid" in keep:
+        fields.append(f"note = {{PMID: {paper['pmid']}}}")
+    if "abstract" in keep:
+        fields.append(f"abstract = {{{paper['abstract']}}}")
+    if "keywords" in keep:
+        fields.append("keywords = {" + ", ".join(paper["keywords"]) + "}")
+    return "@article{key,\n  " + ",\n  ".join(fields) + "\n}\n"
+
+
+WRITERS = {"xml": _xml, "nbib": _nbib, "ris": _ris, "bib": _bibtex}
+
+
+@st.composite
+def paper_files(draw: st.DrawFn) -> list[tuple[str, str]]:
+    """(file name, text): copies of 1-2 papers as PubMed XML, .nbib, RIS and BibTeX exports."""
+    files = []
+    for number in range(1, draw(st.integers(1, 2)) + 1):
+        words = draw(st.lists(st.sampled_from(WORDS), min_size=2, max_size=5))
+        coauthors = draw(st.lists(st.sampled_from([("Okafor", "Chidi"), ("Berg", "Lena")])))[:2]
+        paper = {
+            "pmid": str(990000 + number),
+            "doi": f"10.1000/file.{number}",
+            "title": f"Paper {number}: " + " ".join(words),
+            "journal": draw(st.sampled_from(["Example Journal", "Journal of Examples"])),
+            "year": 2020,
+            "volume": str(draw(st.integers(1, 30))),
+            "pages": f"{draw(st.integers(1, 9))}-{draw(st.integers(10, 20))}",
+            "abstract": " ".join(draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=6))),
+            "keywords": draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=3, unique=True)),
+            "authors": [(["Rossi", "Tanaka"][number - 1], "Ana Maria"), *coauthors],
+        }
+        for ext in draw(st.lists(st.sampled_from(sorted(WRITERS)), min_size=1, max_size=4)):
+            keep = set(draw(st.lists(st.sampled_from(["doi", "pmid", "abstract", "keywords"]))))
+            files.append((f"p{number}-{len(files)}.{ext}", WRITERS[ext](paper, keep)))
+    return files
+
+
+@given(paper_files(), st.randoms(use_true_random=False))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_any_export_files_in_any_order_twice_store_the_best_of_each_field(
+    files: list[tuple[str, str]], rnd: Any
+) -> None:
+    directory = Path(tempfile.mkdtemp(prefix="ep-merge-"))
+    try:
+        paths = []
+        for name, text in files:
+            path = directory / name
+            path.write_text(text, encoding="utf-8")
+            paths.append(path)
+        parsed = [record for path in paths for record in parse_path(path)]
+        assert all(isinstance(record, ParsedRecord) for record in parsed)
+        outcomes = []
+        for _attempt in range(2):
+            order = list(paths)
+            rnd.shuffle(order)
+            with transaction.atomic():
+                for path in order:
+                    import_path(path, topic=None)
+                stored = rows()
+                for path in order:
+                    again = import_path(path, topic=None)
+                    assert (again.new, again.updated) == (0, 0), path.name
+                assert rows() == stored
+                outcomes.append(stored)
+                transaction.set_rollback(True)
+        assert outcomes[0] == outcomes[1]
+        by_paper = {(row["authors"][0]["last_name"], row["pmid"]): row for row in outcomes[0]}
+        expected = _best(parsed)  # type: ignore[arg-type]
+        assert set(by_paper) == set(expected)
+        for key, want in expected.items():
+            for name, value in want.items():
+                assert by_paper[key][name] == value, (key, name)
+    finally:
+        shutil.rmtree(directory)
