@@ -686,6 +686,7 @@ class _Importer:
         self.index = _Index()
         self.writer = _Writer(batch.pk)
         self.linked: set[int] = set()  # stored publications this import matched (topic links)
+        self.holding: list[_Known] = []  # known publications whose full values this batch holds
         # PMID -> id of the stored publications reader processes may report unchanged.
         self.stored_ids: dict[str, int] = {}
         self.reader_process = False  # whether reader processes read the items
@@ -823,6 +824,7 @@ class _Importer:
         if wanted:
             for pk, values in self.writer.stored_values(sorted(wanted)).items():
                 wanted[pk].values = values
+                self.holding.append(wanted[pk])
 
     def current(self, match: _Known) -> dict[str, Any]:
         """The imported fields a known publication holds now (read from the database if need be:
@@ -833,6 +835,7 @@ class _Importer:
             if match.pk is None:
                 match.pk = self.lookup_pk(match)
             match.values = self.writer.stored_values([match.pk])[match.pk]
+            self.holding.append(match)
         return match.values
 
     def flush(self, records: list[ParsedRecord]) -> None:
@@ -896,8 +899,9 @@ class _Importer:
             [(values, pk) for pk, values in bookkeeping.items() if pk not in updates]
         )
         self.writer.refresh_fingerprints(refreshed)
-        for known in self.index.by_pk.values():
+        for known in self.holding:
             known.values = None  # read again if a later batch needs it: memory stays flat
+        self.holding.clear()
         self.tick(len(records))
 
     @staticmethod
@@ -944,6 +948,7 @@ class _Importer:
             match.pending = merged
             return
         match.values = merged
+        self.holding.append(match)
         if match.pk in updates:
             updates[match.pk] = merged
         elif match.pk is not None:
@@ -968,6 +973,7 @@ class _Importer:
                 match.pk = self.lookup_pk(match)
             updates[match.pk] = values
             match.values = values
+            self.holding.append(match)
             if match.counted_update or match.inserted_here:
                 # Another copy of a record this import already stored or updated: one publication.
                 self.duplicates += 1
