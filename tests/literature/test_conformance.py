@@ -253,6 +253,18 @@ def test_ris_with_one_space_before_the_hyphen_is_ris() -> None:
     assert second.title == "A second invented record written the same way"
 
 
+@pytest.mark.parametrize("newline", ["\r\n", "\r"])
+def test_ris_with_windows_or_old_mac_line_ends(newline: str) -> None:
+    text = (FIXTURES / "ris" / "one-space.ris").read_text().replace("\n", newline)
+    first, second = parse_text(text, "ris")
+    assert isinstance(first, ParsedRecord) and isinstance(second, ParsedRecord)
+    assert first.authors[1] == Author("Tanaka", "Hiroshi", "H")
+    assert (first.pmid, second.title) == (
+        "39900111",
+        "A second invented record written the same way",
+    )
+
+
 @pytest.mark.parametrize(
     ("line", "pmid"),
     [

@@ -136,6 +136,7 @@ def _record(position: int, entry: dict[str, Any]) -> ParsedItem:
 
 def _canonical(text: str) -> str:
     """Every tag line written as the specification writes it: `XX  - value`."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # Windows and old Mac exports
     return _TAG_LINE.sub(lambda m: f"{m.group(1)}  - ", text)
 
 
