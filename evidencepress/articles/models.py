@@ -26,7 +26,7 @@ from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
 from evidencepress.core.content_version import VersionedMemo, current_version
-from evidencepress.evidence.models import Publication, Topic
+from evidencepress.evidence.models import EvidenceSnapshot, Publication, Topic
 
 from . import blocks
 from .citations import citation_anchor
@@ -42,6 +42,8 @@ _month_memo = VersionedMemo(size=64)
 
 if TYPE_CHECKING:
     from evidencepress.evidence.selection import TopicReport
+
+    from .evidence_pins import EvidenceState
 
 
 @register_snippet
@@ -105,20 +107,58 @@ class ReviewFields(models.Model):
 
 
 class EvidencePageMixin:
-    """Shared by pages that show a topic's live evidence."""
+    """Shared by pages that show a topic's evidence: the evidence a clinician reviewed.
+
+    The public page shows the evidence pinned when its revision passed Clinical review
+    (`evidence_pins`); a preview shows the current evidence, which is what a reviewer approves.
+    """
 
     topic_id: int | None
     topic: Topic | None
 
     @cached_property
-    def evidence_report(self) -> TopicReport | None:
-        """The topic's computed report, once per page instance (i.e. once per render)."""
-        if self.topic_id is None:
-            return None
-        from evidencepress.evidence.selection import topic_report
+    def evidence_state(self) -> EvidenceState:
+        """What evidence the page shows, and whether newer evidence waits for review."""
+        from .evidence_pins import published_state
 
-        assert self.topic is not None
-        return topic_report(self.topic)
+        return published_state(self)
+
+    @cached_property
+    def evidence_report(self) -> TopicReport | None:
+        """The report the page shows, once per page instance (i.e. once per render)."""
+        return self.evidence_state.report
+
+    def serve_preview(self, request: HttpRequest, mode_name: str) -> HttpResponse:
+        from .evidence_pins import preview_state
+
+        self.__dict__["evidence_state"] = preview_state(self)
+        return super().serve_preview(request, mode_name)  # type: ignore[misc,no-any-return]
+
+
+class PageEvidencePin(models.Model):
+    """The evidence a clinician reviewed with one page revision (set on Clinical review)."""
+
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="+")
+    revision = models.ForeignKey(
+        "wagtailcore.Revision", on_delete=models.CASCADE, related_name="evidence_pins"
+    )
+    # The Clinical review approval that made the pin (none for the demo loader's pins).
+    task_state = models.OneToOneField(
+        "wagtailcore.TaskState",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="evidence_pin",
+    )
+    snapshot = models.ForeignKey(EvidenceSnapshot, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-revision_id", "-pk"]
+        indexes = [models.Index(fields=["page", "revision"], name="pin_page_revision")]
+
+    def __str__(self) -> str:
+        return f"Evidence pinned to revision {self.revision_id}: {self.snapshot}"
 
 
 class HomePage(Page):
@@ -390,14 +430,12 @@ class ArticlePage(EvidencePageMixin, ReviewFields, Page):
 
 def prefetch_articles(articles: list[ArticlePage]) -> None:
     """Read what a list of articles shows in a fixed number of queries, however many blocks
-    and citations they have: one `topic_report` per topic, shared by its articles, one query
+    and citations they have: one query for their evidence pins (a reviewed snapshot's report is
+    shared by the articles that show it), one query
     for every publication they cite and one for the clinicians their clinician steps name."""
-    reports: dict[int | None, Any] = {}
-    for article in articles:
-        if article.topic_id in reports:
-            article.__dict__["evidence_report"] = reports[article.topic_id]
-        else:
-            reports[article.topic_id] = article.evidence_report
+    from .evidence_pins import prefetch_states
+
+    prefetch_states(articles)
     wanted: set[int] = set()
     reviewer_ids: set[int] = set()
     for article in articles:
