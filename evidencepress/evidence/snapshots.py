@@ -43,16 +43,18 @@ CaseKey = tuple[int, str]
 def case_to_json(case: CaseData) -> dict[str, Any]:
     """One case as JSON-safe data (decimals as text, times in ISO 8601)."""
     out: dict[str, Any] = {}
+    value: Any
     for name, value in zip(CaseData._fields, case, strict=True):
         if name == "adverse_events":
-            value = [[e.kind, e.severity, e.led_to_stop] for e in value]
+            out[name] = [[e.kind, e.severity, e.led_to_stop] for e in value]
         elif name in _TUPLE_FIELDS:
-            value = list(value)
+            out[name] = list(value)
         elif isinstance(value, Decimal):
-            value = str(value)
+            out[name] = str(value)
         elif isinstance(value, datetime):
-            value = value.isoformat()
-        out[name] = value
+            out[name] = value.isoformat()
+        else:
+            out[name] = value
     return out
 
 
@@ -164,7 +166,8 @@ class EvidenceDifference:
 
     @property
     def plain_words(self) -> str:
-        """The note readers see, e.g. "2 new or corrected cases are waiting for clinical review."."""
+        """The note readers see, e.g. "2 new or corrected cases are waiting for clinical
+        review."."""
         parts = []
         waiting = self.waiting_cases
         if waiting:
