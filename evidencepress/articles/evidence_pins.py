@@ -20,9 +20,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.contrib import messages
 from django.db import transaction
 from django.dispatch import receiver
 from django.utils.functional import cached_property
+from wagtail import hooks
 from wagtail.models import Revision, TaskState
 from wagtail.signals import task_approved
 
@@ -223,4 +225,29 @@ def pin_on_clinical_approval(sender: Any, instance: Any, user: Any = None, **kwa
     if pin is not None:
         logger.info(
             "Evidence pinned to revision %s (snapshot %s)", pin.revision_id, pin.snapshot_id
+        )
+
+
+@hooks.register("before_edit_page")
+def warn_when_pinned_evidence_is_outdated(request: Any, page: Any) -> None:
+    """On opening the editor: the reviewed evidence the page shows, and what changed since."""
+    if request.method != "GET":
+        return
+    specific = page.specific
+    if not _pinnable(specific) or not specific.live:
+        return
+    state = published_state(specific)
+    if state.snapshot is None:
+        messages.warning(
+            request,
+            "The published page shows no numbers: its evidence has not passed Clinical review.",
+        )
+    elif state.changed and state.difference is not None:
+        snapshot = state.snapshot
+        messages.warning(
+            request,
+            f"The published page shows the evidence reviewed by {snapshot.reviewer_name} on "
+            f"{snapshot.taken_at:%-d %B %Y}. Since then: "
+            f"{state.difference.numbers_text or state.difference.plain_words} "
+            "Submit the page for Clinical review to publish the new numbers.",
         )

@@ -161,6 +161,11 @@ class PageEvidencePin(models.Model):
         return f"Evidence pinned to revision {self.revision_id}: {self.snapshot}"
 
 
+def _reviewed_synthesis(page: Any) -> Any:
+    report = page.evidence_report if page is not None else None
+    return report.synthesis if report is not None else None
+
+
 class HomePage(Page):
     introduction = RichTextField(blank=True)
 
@@ -171,14 +176,18 @@ class HomePage(Page):
         context = super().get_context(request, *args, **kwargs)
         topics = Topic.objects.annotate(
             publication_count=models.Count("publications", distinct=True),
-            case_source_count=models.Count("patients__publication", distinct=True),
-            patient_count=models.Count("patients", distinct=True),
-            demo_patient_count=models.Count(
-                "patients", filter=models.Q(patients__is_demo=True), distinct=True
-            ),
         )
-        pages = {page.topic_id: page for page in TopicPage.objects.live().public()}
-        context["topics"] = [(topic, pages.get(topic.pk)) for topic in topics]
+        # Case counts come from the evidence a clinician reviewed for the topic page, as on the
+        # page itself (articles.evidence_pins); none are shown before that review.
+        live_pages = list(TopicPage.objects.live().public().select_related("topic"))
+        from .evidence_pins import prefetch_states
+
+        prefetch_states(live_pages)
+        pages = {page.topic_id: page for page in live_pages}
+        context["topics"] = [
+            (topic, pages.get(topic.pk), _reviewed_synthesis(pages.get(topic.pk)))
+            for topic in topics
+        ]
         context["latest_articles"] = (
             ArticlePage.objects.live().public().order_by("-date", "-pk")[:5]
         )

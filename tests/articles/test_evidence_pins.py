@@ -210,3 +210,20 @@ def test_the_preview_shows_current_evidence_to_the_reviewer(
     html = client.get(f"/admin/pages/{topic_page.pk}/view_draft/").content.decode()
     assert "<td>6 of 11</td>" in html
     assert "Preview:" in html and "patients 10 → 11" in html
+
+
+def test_the_page_editor_names_the_reviewed_evidence_and_the_difference(
+    client: Client, topic_page: TopicPage, ten_cases: Publication, django_user_model: type[User]
+) -> None:
+    admin = django_user_model.objects.create_superuser("admin", "a@example.org", "x" * 12)
+    client.force_login(admin)
+    url = f"/admin/pages/{topic_page.pk}/edit/"
+    assert "has not passed Clinical review" in client.get(url).content.decode()
+    page_evidence_pin_live(page=topic_page, reviewer_name="Dr R")
+    assert "Since then" not in client.get(url).content.decode()
+    ReportedPatient.objects.create(
+        publication=ten_cases, topic=topic_page.topic, label="Case 11", response="partial"
+    )
+    html = client.get(url).content.decode()
+    assert "The published page shows the evidence reviewed by Dr R" in html
+    assert "patients 10 → 11; any improvement 5 of 10 → 6 of 11" in html
