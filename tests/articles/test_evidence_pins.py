@@ -227,3 +227,56 @@ def test_the_page_editor_names_the_reviewed_evidence_and_the_difference(
     html = client.get(url).content.decode()
     assert "The published page shows the evidence reviewed by Dr R" in html
     assert "patients 10 → 11; any improvement 5 of 10 → 6 of 11" in html
+
+
+def test_a_page_moved_to_another_topic_without_review_shows_no_numbers(
+    client: Client, topic_page: TopicPage, ten_cases: Publication
+) -> None:
+    """A pin is the evidence of the topic it was taken for: a revision that names another topic
+    (however it got published) shows no numbers until that topic's evidence is reviewed."""
+    page_evidence_pin_live(page=topic_page, reviewer_name="Dr R")
+    other = Topic.objects.create(name="Other", slug="other", treatment="T", condition="C")
+    other_series = Publication.objects.create(title="Other series", year=2021)
+    for n in range(4):
+        ReportedPatient.objects.create(
+            publication=other_series, topic=other, label=f"O{n}", response="complete"
+        )
+    page = TopicPage.objects.get(pk=topic_page.pk)
+    page.topic = other
+    page.save_revision().publish()
+
+    html = client.get(topic_page.url).content.decode()
+    assert "4 of 4" not in html and "5 of 10" not in html
+    assert "The numbers for this topic are waiting for clinical review." in html
+
+
+def test_an_editor_adding_a_case_in_the_admin_changes_no_public_number(
+    client: Client, topic_page: TopicPage, ten_cases: Publication, staff: dict[str, User]
+) -> None:
+    """The Editors role, through the admin's own add form: the page and the API's reviewed
+    evidence keep the reviewed numbers; only the labelled current evidence moves."""
+    from django.urls import reverse
+    from wagtail.test.utils.form_data import querydict_from_html
+
+    page_evidence_pin_live(page=topic_page, reviewer_name="Dr R")
+    editor = Client()
+    editor.force_login(staff["editor"])
+    url = reverse("reportedpatient:add")
+    data = querydict_from_html(editor.get(url).content.decode(), form_id="w-editor-form")
+    data.update(
+        {
+            "publication": str(ten_cases.pk),
+            "topic": str(topic_page.topic_id),
+            "label": "Case 11",
+            "response": "complete",
+        }
+    )
+    assert editor.post(url, data).status_code == 302
+    assert ReportedPatient.objects.filter(label="Case 11").exists()
+
+    html = client.get(topic_page.url).content.decode()
+    assert "<td>5 of 10</td>" in html and "6 of 11" not in html
+    api = client.get(f"/api/v1/topics/{topic_page.topic.slug}/").json()
+    assert api["reviewed_evidence"]["synthesis"]["any_response"]["count"] == 5
+    assert api["current_evidence"]["synthesis"]["any_response"]["count"] == 6
+    assert api["current_evidence"]["changes"].startswith("patients 10 → 11")
