@@ -52,8 +52,8 @@ NOT_ADVICE = (
 )
 DEFAULT_RATE_LIMIT = (60, 60)  # requests, seconds
 REVIEWED_LABEL = (
-    "Clinically reviewed evidence: the numbers the published pages show, as a clinician "
-    "approved them."
+    "Clinically reviewed evidence: the topic's evidence as a clinician last approved it in "
+    "Clinical review; published pages show reviewed evidence only."
 )
 CURRENT_CHANGED_LABEL = (
     "Current evidence: includes changes not yet clinically reviewed; the published pages "
