@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.db import transaction
+from django.db.models import Q
 from django.dispatch import receiver
 from django.utils.functional import cached_property
 from wagtail import hooks
@@ -104,8 +105,18 @@ def _topic(page: Any) -> Any:
     return page.topic if getattr(page, "topic_id", None) is not None else None
 
 
+def _in_effect(pin: PageEvidencePin, page: Any) -> bool:
+    """A Clinical review pin takes effect with the publish that follows it (after Editorial
+    sign-off), not when the clinician approves a revision that happens to be live already."""
+    if pin.task_state_id is None:
+        return True  # pinned to the live revision by a service (the demo loader)
+    published = getattr(page, "last_published_at", None)
+    return published is not None and pin.created_at <= published
+
+
 def _newest_pin(pins: Iterable[PageEvidencePin], page: Any) -> PageEvidencePin | None:
-    """The newest pin at or before the page's live revision, for the page's current topic."""
+    """The newest pin at or before the page's live revision, for the page's current topic,
+    that has been published."""
     live = getattr(page, "live_revision_id", None)
     best = None
     for pin in pins:
@@ -113,6 +124,8 @@ def _newest_pin(pins: Iterable[PageEvidencePin], page: Any) -> PageEvidencePin |
             continue
         if pin.snapshot.topic_id != page.topic_id:
             continue  # reviewed for another topic: not this page's evidence
+        if not _in_effect(pin, page):
+            continue
         if best is None or (pin.revision_id, pin.pk) > (best.revision_id, best.pk):
             best = pin
     return best
@@ -131,9 +144,12 @@ def published_state(page: Any) -> EvidenceState:
     topic = _topic(page)
     if topic is None or page.pk is None or getattr(page, "live_revision_id", None) is None:
         return EvidenceState(topic=topic)
+    in_effect = Q(task_state__isnull=True)
+    if page.last_published_at is not None:
+        in_effect |= Q(created_at__lte=page.last_published_at)
     pin = (
         _pins_query([page.pk])
-        .filter(revision_id__lte=page.live_revision_id, snapshot__topic_id=page.topic_id)
+        .filter(in_effect, revision_id__lte=page.live_revision_id, snapshot__topic_id=page.topic_id)
         .order_by("-revision_id", "-pk")
         .first()
     )

@@ -1,7 +1,8 @@
 """Public pages: home, topics, articles and the monthly archive, with clinical review fields.
 
-Numbers on these pages are never typed: blocks that show them read `evidence_report`, computed
-once per page render from the topic's curated cases (`evidence.selection.topic_report`).
+Numbers on these pages are never typed: blocks that show them read `evidence_report`, the
+topic's report as a clinician approved it in Clinical review (`evidence_pins`: rebuilt from the
+pinned `evidence.EvidenceSnapshot` by the same synthesis); previews show the current report.
 """
 
 from __future__ import annotations

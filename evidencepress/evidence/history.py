@@ -325,8 +325,22 @@ def topic_imports(topic: Topic) -> list[dict[str, Any]]:
     SQL, so its rows are recorded here by batch instead of field by field)."""
     rows = (
         Publication.objects.filter(topics=topic, import_batch__isnull=False)
-        .values("import_batch_id")
+        .values(
+            "import_batch_id",
+            "import_batch__created_at",
+            "import_batch__kind",
+            "import_batch__source",
+        )
         .annotate(publications=models.Count("pk"))
-        .order_by("-import_batch_id")
+        .order_by("-import_batch__created_at", "-import_batch_id")
     )
-    return list(rows)
+    return [
+        {
+            "id": row["import_batch_id"],
+            "when": row["import_batch__created_at"],
+            "kind": row["import_batch__kind"],
+            "source": row["import_batch__source"],
+            "publications": row["publications"],
+        }
+        for row in rows
+    ]

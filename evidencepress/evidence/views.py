@@ -309,5 +309,8 @@ class TopicHistoryView(TopicSummaryView):
             snapshot=snapshot,
             difference=snapshot_difference(snapshot) if snapshot else None,
             imports=topic_imports(self.object),
+            reviews=self.object.snapshots.only(
+                "taken_at", "reviewer_name", "evidence_date", "numbers"
+            ).order_by("-taken_at", "-pk")[:50],
         )
         return context

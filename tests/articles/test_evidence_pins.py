@@ -280,3 +280,26 @@ def test_an_editor_adding_a_case_in_the_admin_changes_no_public_number(
     assert api["reviewed_evidence"]["synthesis"]["any_response"]["count"] == 5
     assert api["current_evidence"]["synthesis"]["any_response"]["count"] == 6
     assert api["current_evidence"]["changes"].startswith("patients 10 → 11")
+
+
+def test_a_clinical_approval_of_the_live_revision_waits_for_the_editorial_sign_off(
+    client: Client, topic_page: TopicPage, ten_cases: Publication, staff: dict[str, User]
+) -> None:
+    """Re-review started on the revision that is already live: the new numbers appear with the
+    publish after Editorial sign-off, not at the clinician's approval."""
+    review_workflow_ensure()
+    _review(TopicPage.objects.get(pk=topic_page.pk), staff)
+    ReportedPatient.objects.create(
+        publication=ten_cases, topic=topic_page.topic, label="Case 11", response="complete"
+    )
+    page = TopicPage.objects.get(pk=topic_page.pk)
+    state = page.get_workflow().start(page, staff["editor"])  # no new revision
+    first = state.current_task_state
+    assert first.revision_id == page.live_revision_id
+    first.task.specific.on_action(first, staff["clinician"], "approve")
+    assert "<td>5 of 10</td>" in client.get(topic_page.url).content.decode()
+
+    state.refresh_from_db()
+    second = state.current_task_state
+    second.task.specific.on_action(second, staff["editor"], "approve")
+    assert "<td>6 of 11</td>" in client.get(topic_page.url).content.decode()

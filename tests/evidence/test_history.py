@@ -163,6 +163,27 @@ def test_the_admin_records_who_and_shows_the_topic_history(
     assert "No page about this topic has passed clinical review yet" in html
 
 
+def test_the_topic_history_lists_reviews_and_imports(
+    client: Client, django_user_model: type[User], published_page: TopicPage, topic: Topic
+) -> None:
+    from evidencepress.literature.models import ImportBatch
+
+    batch = ImportBatch.objects.create(kind="file", source="pubmed-export.xml")
+    imported = Publication.objects.create(title="Imported", year=2021, import_batch=batch)
+    imported.topics.add(topic)
+    ReportedPatient.objects.create(
+        publication=imported, topic=topic, label="New", response="stable"
+    )
+    admin = django_user_model.objects.create_superuser("chief", "c@example.org", "x" * 12)
+    client.force_login(admin)
+    html = client.get(reverse("topic:evidence_history", args=[topic.pk])).content.decode()
+    assert "Last reviewed by <strong>Dr R</strong>" in html
+    assert "1 new or corrected case is waiting for clinical review." in html
+    assert "patients 3 → 4" in html
+    assert "any improvement 2 of 3" in html  # the numbers of the review, in its row
+    assert f"import batch #{batch.pk}" in html and "pubmed-export.xml" in html
+
+
 def test_editing_a_case_that_feeds_a_published_page_needs_a_reason(
     editor_client: Client, published_page: TopicPage, publication: Publication
 ) -> None:
