@@ -134,8 +134,14 @@ def _newest_pin(pins: Iterable[PageEvidencePin], page: Any) -> PageEvidencePin |
 def _pins_query(page_ids: Iterable[int]) -> Any:
     from .models import PageEvidencePin
 
-    return PageEvidencePin.objects.filter(page_id__in=list(page_ids)).select_related(
-        "snapshot", "snapshot__topic"
+    # The snapshot's case data (megabytes for a large topic) is read only when this process
+    # has not rebuilt its report yet (evidence.services.snapshot_report keeps it).
+    return (
+        PageEvidencePin.objects.filter(page_id__in=list(page_ids))
+        .select_related("snapshot", "snapshot__topic")
+        .defer(
+            "snapshot__cases", "snapshot__appraisals", "snapshot__questions", "snapshot__numbers"
+        )
     )
 
 
