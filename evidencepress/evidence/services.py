@@ -142,3 +142,33 @@ def snapshot_difference(
 def latest_snapshot(topic: Topic) -> EvidenceSnapshot | None:
     """The most recent clinically reviewed evidence of a topic, or None."""
     return EvidenceSnapshot.objects.filter(topic=topic).order_by("-taken_at", "-pk").first()
+
+
+def reviewed_cases_from(publication: Any) -> tuple[int, bool]:
+    """How many cases from this publication the latest clinical reviews of its topics counted,
+    and whether its cases changed since (new, corrected or removed): public pages give only
+    reviewed numbers."""
+    topic_ids = set(publication.topics.values_list("pk", flat=True)) | set(
+        ReportedPatient.objects.filter(publication=publication).values_list("topic_id", flat=True)
+    )
+    reviewed = 0
+    changed = False
+    for topic in Topic.objects.filter(pk__in=topic_ids).order_by("pk"):
+        snapshot = latest_snapshot(topic)
+        pinned = (
+            {
+                snapshots.case_key(case): snapshots.case_content(case)
+                for case in snapshot_report(snapshot).cases
+                if case.publication_id == publication.pk
+            }
+            if snapshot is not None
+            else {}
+        )
+        current = {
+            snapshots.case_key(case): snapshots.case_content(case)
+            for case in topic_report(topic).cases
+            if case.publication_id == publication.pk
+        }
+        reviewed += len(pinned)
+        changed = changed or pinned != current
+    return reviewed, changed

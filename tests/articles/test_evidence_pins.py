@@ -303,3 +303,20 @@ def test_a_clinical_approval_of_the_live_revision_waits_for_the_editorial_sign_o
     second = state.current_task_state
     second.task.specific.on_action(second, staff["editor"], "approve")
     assert "<td>6 of 11</td>" in client.get(topic_page.url).content.decode()
+
+
+def test_the_public_source_entry_counts_reviewed_cases_only(
+    client: Client, topic_page: TopicPage, ten_cases: Publication
+) -> None:
+    url = f"/evidence/publications/{ten_cases.pk}/"
+    assert "Changes to the cases from this source are waiting" in client.get(url).content.decode()
+    page_evidence_pin_live(page=topic_page, reviewer_name="Dr R")
+    html = client.get(url).content.decode()
+    assert "10 reported cases from this source are counted in the clinically reviewed" in html
+    assert "waiting for clinical review" not in html
+    ReportedPatient.objects.create(
+        publication=ten_cases, topic=topic_page.topic, label="Case 11", response="complete"
+    )
+    html = client.get(url).content.decode()
+    assert "10 reported cases from this source are counted" in html and "11 reported" not in html
+    assert "Changes to the cases from this source are waiting for clinical review." in html
