@@ -17,11 +17,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from evidencepress.articles.readability import offline_textstat
 from evidencepress.core.audit import audit_record
 from evidencepress.evidence.models import Topic
 
-from . import crypto
+from . import crypto, readability
 from .access import can_access_requests, can_approve_clinically
 from .delivery import summary_send
 from .models import SummaryRequest
@@ -104,8 +103,8 @@ def summary_request_submit(
 
 
 def reading_grade(text: str) -> float:
-    """Flesch–Kincaid grade level of `text` (textstat)."""
-    return round(float(offline_textstat().flesch_kincaid_grade(text)), 1)
+    """The stored grade of a summary text, generated or edited alike (`readability.grade`)."""
+    return round(readability.grade(text), 1)
 
 
 def _clear_approvals(summary_request: SummaryRequest) -> None:
@@ -139,7 +138,7 @@ def summary_request_draft(
     if text is None:
         draft = draft_for_topic(summary_request.topic, request_situation(summary_request))
         summary_request.drafted_text = draft.text
-        summary_request.draft_grade = round(float(draft.grade), 1)
+        summary_request.draft_grade = reading_grade(draft.text)
         summary_request.draft_contains_demo = bool(draft.contains_demo)
         summary_request.draft_matches = [
             {
