@@ -38,10 +38,13 @@ def read_facts(notes: str) -> tuple[list[str], str]:
 def publication_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """`/evidence/publications/<id>/`: one publication, public and read-only."""
     publication = get_object_or_404(
-        Publication.objects.annotate(
+        # for_display: never the abstract (possibly hundreds of MB) on a page that omits it.
+        Publication.objects.for_display()
+        .annotate(
             case_count=Count("patients", distinct=True),
             verified_case_count=Count("patients", filter=Q(patients__verified=True), distinct=True),
-        ).prefetch_related("topics"),
+        )
+        .prefetch_related("topics"),
         pk=pk,
     )
     facts, notes = read_facts(publication.notes)

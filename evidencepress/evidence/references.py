@@ -4,8 +4,8 @@ A publication's reference is knowledge about the evidence, so it lives here: art
 lists (`articles`), the public publication page (`evidence.public_views`) and the sources of a
 reader's summary (`summaries.evidence_inputs`) all format through this module.
 
-Pure: imports nothing from Django (`reference_data` reads a Publication through the
-`PublicationFields` protocol, not the model class). The rules we apply:
+Pure: imports nothing from Django, only `core.text` (`reference_data` reads a Publication
+through the `PublicationFields` protocol, not the model class). The rules we apply:
 
 - authors as "Surname Initials" without full stops, separated by commas; with more than six
   authors, the first three followed by "et al";
@@ -21,6 +21,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from evidencepress.core.text import strip_invisible
 
 MAX_AUTHORS = 6
 LISTED_WHEN_TRUNCATED = 3
@@ -168,8 +170,9 @@ def reference_data(publication: PublicationFields) -> ReferenceData:
     """A Publication as the plain data the AMA formatter takes."""
     return ReferenceData(
         authors=tuple(publication.authors or ()),
-        title=publication.title,
-        journal=publication.journal,
+        # An imported title may carry bidi overrides or zero-width characters: never to readers.
+        title=strip_invisible(publication.title),
+        journal=strip_invisible(publication.journal),
         year=publication.year,
         volume=publication.volume,
         issue=publication.issue,
