@@ -9,27 +9,25 @@ Only published topics (`selectors.published_topics`) are visible; anything else 
 Rows carry the documented export columns (docs/data-dictionary.md): never curator notes,
 appraisers' names or anything about readers. Every response says when demonstration cases are
 included. Each client address may make `EVIDENCE_API_RATE_LIMIT` requests (default 60 a minute,
-a fixed window in Django's cache); past it the answer is 429 with Retry-After.
+a fixed window counted by `core.ratelimit` in a store all processes share); past it the
+answer is 429 with Retry-After.
 The views are thin: they parse the query, call a selector or `selection`, and shape JSON.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
-import math
-import time
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Count, Max, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_safe
+
+from evidencepress.core import ratelimit
 
 from .certainty import Certainty
 from .export import COLUMNS, case_queryset, case_row
@@ -77,34 +75,6 @@ def _rate_limit() -> tuple[int, int]:
     return int(count), int(seconds)
 
 
-def _client_key(request: HttpRequest, window: int) -> str:
-    # A keyed digest: the client's address never sits in the cache in clear.
-    address = request.META.get("REMOTE_ADDR", "") or "unknown"
-    digest = hmac.new(
-        settings.SECRET_KEY.encode(), f"evidence-api:{address}".encode(), hashlib.sha256
-    ).hexdigest()
-    return f"evidence-api:rate:{digest}:{window}"
-
-
-def _over_limit(request: HttpRequest) -> int:
-    """Count this request; 0 when allowed, else the seconds until the window ends."""
-    limit, seconds = _rate_limit()
-    now = time.time()
-    window = int(now // seconds)
-    key = _client_key(request, window)
-    if cache.add(key, 1, seconds + 1):
-        used = 1
-    else:
-        try:
-            used = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, seconds + 1)
-            used = 1
-    if used <= limit:
-        return 0
-    return max(1, math.ceil((window + 1) * seconds - now))
-
-
 View = Callable[..., HttpResponse]
 
 
@@ -114,10 +84,13 @@ def api_view(view: View) -> View:
     @functools.wraps(view)
     @require_safe
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        retry_after = _over_limit(request)
-        if retry_after:
-            response = _error(429, f"Too many requests: try again in {retry_after} seconds.")
-            response["Retry-After"] = str(retry_after)
+        limit, seconds = _rate_limit()
+        address = request.META.get("REMOTE_ADDR", "") or "unknown"
+        decision = ratelimit.hit("evidence-api", address, limit=limit, seconds=seconds)
+        if not decision.allowed:
+            wait = decision.retry_after
+            response = _error(429, f"Too many requests: try again in {wait} seconds.")
+            response["Retry-After"] = str(wait)
             return response
         try:
             return view(request, *args, **kwargs)

@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from evidencepress.core import ratelimit
 from evidencepress.core.audit import audit_record
 from evidencepress.core.erasure import scrub_deleted_rows_on_commit
 from evidencepress.evidence.models import Topic
@@ -25,7 +26,6 @@ from . import crypto, readability
 from .access import can_access_requests, can_approve_clinically
 from .delivery import summary_send
 from .models import SummaryRequest
-from .ratelimit import purge_counters
 
 Status = SummaryRequest.Status
 OBJECT_TYPE = "summary_request"
@@ -388,7 +388,7 @@ def summary_request_purge(*, now: datetime | None = None, days: int | None = Non
     # Every run, even with nothing due: it also clears what an earlier erasure left behind
     # because a reader held the database then.
     scrub_deleted_rows_on_commit()
-    counters = purge_counters(now=now.timestamp())  # rate-limit windows that have ended
+    counters = ratelimit.purge_expired()  # rate-limit windows that have ended
     audit_record(
         action="summary_request.purge_run",
         detail={"deleted": len(due), "days": days, "rate_counters_deleted": counters},
