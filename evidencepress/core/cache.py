@@ -48,7 +48,7 @@ class CounterDatabaseCache(DatabaseCache):  # type: ignore[misc]  # Django has n
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
             value_column, key_column = quote_name("value"), quote_name("cache_key")
             select = f"SELECT {value_column}, {quote_name('expires')} FROM {table} WHERE "  # noqa: S608
-            cursor.execute(f"{select}{key_column} = %s{lock}", [key])
+            cursor.execute(f"{select}{key_column} = %s{lock}", [key])  # nosemgrep (identifiers)
             row = cursor.fetchone()
             if row is None or self._expired(connection, row[1]):
                 raise ValueError(f"Key '{key}' not found.")
@@ -67,11 +67,9 @@ class CounterDatabaseCache(DatabaseCache):  # type: ignore[misc]  # Django has n
         quote_name = connection.ops.quote_name
         moment = connection.ops.adapt_datetimefield_value(tz_now().replace(microsecond=0))
         with connection.cursor() as cursor:
-            cursor.execute(
-                # identifiers only, the moment is a parameter
-                f"DELETE FROM {quote_name(self._table)} WHERE {quote_name('expires')} < %s",  # noqa: S608
-                [moment],
-            )
+            # Identifiers only; the moment is a parameter.
+            delete = f"DELETE FROM {quote_name(self._table)} WHERE {quote_name('expires')} < %s"  # noqa: S608
+            cursor.execute(delete, [moment])
             return int(cursor.rowcount)
 
     @staticmethod
@@ -99,4 +97,4 @@ def _quick_commit(connection: Any) -> Iterator[None]:
         yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA synchronous={int(previous)}")
+            cursor.execute(f"PRAGMA synchronous={int(previous)}")  # nosemgrep (an integer)

@@ -23,9 +23,9 @@ from typing import Any
 from django.conf import settings
 from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Count, Max, Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import path, reverse
-from django.views.decorators.http import require_safe
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, path, re_path, resolve, reverse
+from django.views.decorators.csrf import csrf_exempt
 
 from evidencepress.core import ratelimit
 
@@ -76,14 +76,27 @@ def _rate_limit() -> tuple[int, int]:
 
 
 View = Callable[..., HttpResponse]
+ALLOWED_METHODS = ("GET", "HEAD")
+
+
+def _not_allowed(request: HttpRequest) -> JsonResponse:
+    # Every method the document does not declare (POST, OPTIONS, QUERY, ...): 405, as JSON.
+    allowed = ", ".join(ALLOWED_METHODS)
+    response = _error(405, f"Method {request.method} is not allowed here; use {allowed}.")
+    response["Allow"] = allowed
+    return response
 
 
 def api_view(view: View) -> View:
     """GET/HEAD only, rate-limited per client address, errors as JSON."""
 
+    # csrf_exempt: nothing here changes state, and CSRF's 403 page would otherwise answer an
+    # undeclared method (POST, QUERY, ...) before the 405 below could.
+    @csrf_exempt  # nosemgrep (read-only API: GET/HEAD only, no cookies acted on)
     @functools.wraps(view)
-    @require_safe
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method not in ALLOWED_METHODS:
+            return _not_allowed(request)
         limit, seconds = _rate_limit()
         address = request.META.get("REMOTE_ADDR", "") or "unknown"
         decision = ratelimit.hit("evidence-api", address, limit=limit, seconds=seconds)
@@ -581,7 +594,9 @@ def openapi_document(*, server: str) -> dict[str, Any]:
                 "each published topic, computed from curated case reports. "
                 f"{NOT_ADVICE} Cases flagged as demonstration data are invented. "
                 f"Each client address may make {_rate_limit()[0]} requests every "
-                f"{_rate_limit()[1]} seconds."
+                f"{_rate_limit()[1]} seconds. Only GET and HEAD are answered: any other method "
+                "gets 405 with an Allow header, and a path not listed here gets 404, both with "
+                "an Error body."
             ),
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         },
@@ -618,9 +633,29 @@ def openapi_document(*, server: str) -> dict[str, Any]:
     }
 
 
+@csrf_exempt  # nosemgrep (read-only API: answers 404 whatever the method)
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Any other path under /api/v1/: the API's JSON 404 (not the site's HTML page).
+
+    A path that names a route but lacks its trailing slash is redirected there, as Django's
+    APPEND_SLASH would have done before this catch-all matched everything."""
+    path_info = request.path_info
+    if not path_info.endswith("/"):
+        try:
+            match = resolve(path_info + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.url_name != "not_found":
+            query = request.META.get("QUERY_STRING", "")
+            target = request.path + "/" + (f"?{query}" if query else "")
+            return HttpResponsePermanentRedirect(target)
+    return _error(404, "No such API path: see /api/v1/openapi.json for the paths there are.")
+
+
 urlpatterns = [
     path("topics/", topic_list, name="topics"),
     path("topics/<slug:slug>/", topic_detail, name="topic"),
     path("topics/<slug:slug>/cases/", case_list, name="cases"),
     path("openapi.json", openapi, name="openapi"),
+    re_path(r"^(?P<rest>.*)$", not_found, name="not_found"),  # keep last
 ]

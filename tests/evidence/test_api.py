@@ -322,3 +322,47 @@ def test_real_responses_match_the_openapi_schemas(document: dict[str, Any]) -> N
     data["synthesis"]["patients"] = "four"
     with pytest.raises(AssertionError, match="patients"):
         conforms(data, {"$ref": "#/components/schemas/TopicDetail"}, document, "changed")
+
+
+@pytest.mark.parametrize("method", ["QUERY", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"])
+@pytest.mark.parametrize("url", ["/api/v1/topics/", "/api/v1/topics/imiquimod-as/cases/"])
+def test_undeclared_methods_get_405_with_allow_as_json(
+    published: Topic, document: dict[str, Any], method: str, url: str
+) -> None:
+    # As a real client: CSRF checks on, so a 403 from them would show here.
+    response = Client(enforce_csrf_checks=True).generic(method, url)
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+    assert response["Content-Type"].startswith("application/json")
+    data = json.loads(response.content)
+    assert data["error"]["status"] == 405 and method in data["error"]["message"]
+    conforms(data, {"$ref": "#/components/schemas/Error"}, document, url)
+    assert method.lower() not in document["paths"]["/topics/"]
+
+
+def test_head_is_still_answered(published: Topic) -> None:
+    response = Client().head("/api/v1/topics/")
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/api/v1/", "/api/v1/nope/", "/api/v1/topics/imiquimod-as/extra/", "/api/v1/openapi.yaml"],
+)
+def test_unmatched_api_paths_get_the_json_404(
+    published: Topic, document: dict[str, Any], url: str
+) -> None:
+    for method in ("GET", "POST"):
+        response = Client(enforce_csrf_checks=True).generic(method, url)
+        assert response.status_code == 404, (method, url)
+        assert response["Content-Type"].startswith("application/json")
+        data = json.loads(response.content)
+        assert data["error"]["status"] == 404
+        conforms(data, {"$ref": "#/components/schemas/Error"}, document, url)
+
+
+def test_a_route_without_its_slash_is_still_redirected(published: Topic) -> None:
+    response = Client().get("/api/v1/topics/imiquimod-as?page=2")
+    assert response.status_code == 301
+    assert response["Location"] == "/api/v1/topics/imiquimod-as/?page=2"
+    assert Client().get("/api/v1/nowhere").status_code == 404
