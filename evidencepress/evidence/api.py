@@ -30,6 +30,7 @@ from django.views.decorators.csrf import csrf_exempt
 from evidencepress.core import ratelimit
 
 from .certainty import Certainty
+from .exceptions import ApiError
 from .export import COLUMNS, case_queryset, case_row
 from .models import Topic
 from .selection import CaseFilters, topic_report
@@ -48,13 +49,6 @@ NOT_ADVICE = (
     "what will happen to one person: decide about treatment with a specialist."
 )
 DEFAULT_RATE_LIMIT = (60, 60)  # requests, seconds
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 def _json(data: dict[str, Any], status: int = 200) -> JsonResponse:

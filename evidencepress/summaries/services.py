@@ -25,6 +25,7 @@ from evidencepress.evidence.models import Topic
 from . import crypto, readability
 from .access import can_access_requests, can_approve_clinically
 from .delivery import summary_send
+from .exceptions import SummaryRequestError
 from .models import SummaryRequest
 
 Status = SummaryRequest.Status
@@ -32,10 +33,6 @@ OBJECT_TYPE = "summary_request"
 MAX_DRAFT_CHARS = 20_000
 MAX_REASON_CHARS = 1_000
 SEND_LOCK_SECONDS = 300
-
-
-class SummaryRequestError(Exception):
-    """The action is not allowed for this request now; the message says why, in plain words."""
 
 
 def _hash_token(token: str) -> str:

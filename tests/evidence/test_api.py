@@ -6,6 +6,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import factory
 import pytest
 from django.db import connection
 from django.test import Client
@@ -17,14 +18,18 @@ from evidencepress.articles.models import ArticlePage, HomePage, TopicPage
 from evidencepress.demo.loader import ensure_home_page
 from evidencepress.evidence.export import COLUMNS
 from evidencepress.evidence.models import (
-    AdverseEvent,
     Appraisal,
-    Publication,
-    ReportedPatient,
     Topic,
 )
 from evidencepress.evidence.selection import summarise_topic
 from evidencepress.evidence.selectors import published_topics
+
+from ..factories import (
+    AdverseEventFactory,
+    PublicationFactory,
+    ReportedPatientFactory,
+    TopicFactory,
+)
 
 pytestmark = pytest.mark.django_db
 SECRET = "CURATOR-ONLY-NOTE"
@@ -37,32 +42,30 @@ def home(wagtail_tree: Page) -> HomePage:
 
 
 def make_topic(slug: str, *, cases: int = 3, demo: int = 1) -> Topic:
-    topic = Topic.objects.create(name=f"Topic {slug}", slug=slug, treatment="T", condition="C")
-    real = Publication.objects.create(
+    topic = TopicFactory(name=f"Topic {slug}", slug=slug, treatment="T", condition="C")
+    real = PublicationFactory(
         title=f"Series {slug}", pmid=str(abs(hash(slug)) % 10**8), notes=SECRET
     )
     Appraisal.objects.create(publication=real, demographics="yes", appraiser="Dr Secret Appraiser")
-    responses = ["complete", "partial", "progression", "stable"]
-    for i in range(cases):
-        patient = ReportedPatient.objects.create(
-            publication=real,
-            topic=topic,
-            label=f"Case {i + 1:03d}",
-            response=responses[i % 4],
-            follow_up_months=Decimal("12.5"),
-            curator_notes=SECRET,
-        )
-        AdverseEvent.objects.create(patient=patient, kind="Redness", severity="mild")
+    for patient in ReportedPatientFactory.create_batch(
+        cases,
+        publication=real,
+        topic=topic,
+        label=factory.Iterator([f"Case {i + 1:03d}" for i in range(cases)]),
+        response=factory.Iterator(["complete", "partial", "progression", "stable"]),
+        follow_up_months=Decimal("12.5"),
+        curator_notes=SECRET,
+    ):
+        AdverseEventFactory(patient=patient)
     if demo:
-        series = Publication.objects.create(title=f"Demonstration series {slug}", is_demo=True)
-        for i in range(demo):
-            ReportedPatient.objects.create(
-                publication=series,
-                topic=topic,
-                label=f"Illustrative case {i}",
-                is_demo=True,
-                response="complete",
-            )
+        series = PublicationFactory(title=f"Demonstration series {slug}", is_demo=True)
+        ReportedPatientFactory.create_batch(
+            demo,
+            publication=series,
+            topic=topic,
+            is_demo=True,
+            label=factory.Iterator([f"Illustrative case {i}" for i in range(demo)]),
+        )
     return topic
 
 
