@@ -35,6 +35,8 @@ from . import blocks
 from .citations import citation_anchor
 from .forms import ArticlePageForm
 from .panels import ReadingLevelPanel
+from .publishing import ReviewedPublishingMixin, ReviewPermissionsMixin
+from .signoff import SignOffTask  # noqa: F401  (the review workflow's task model)
 
 # Read per content version (core.content_version) and shared by the threads of a process.
 _publications_memo = VersionedMemo(size=256)
@@ -122,7 +124,7 @@ class EvidencePageMixin:
         return topic_report(self.topic)
 
 
-class HomePage(VisibleTitleMixin, Page):
+class HomePage(VisibleTitleMixin, ReviewPermissionsMixin, Page):
     introduction = RichTextField(blank=True)
 
     content_panels = [*Page.content_panels, FieldPanel("introduction")]
@@ -160,7 +162,7 @@ class HomePage(VisibleTitleMixin, Page):
         return child.specific.route(request, path_components[1:])
 
 
-class TopicPage(VisibleTitleMixin, EvidencePageMixin, ReviewFields, Page):
+class TopicPage(VisibleTitleMixin, ReviewedPublishingMixin, EvidencePageMixin, ReviewFields, Page):
     """A treatment × condition: overview, the live evidence summary, and the articles on it."""
 
     topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="topic_pages")
@@ -199,7 +201,9 @@ class TopicPage(VisibleTitleMixin, EvidencePageMixin, ReviewFields, Page):
         return context
 
 
-class ArticlePage(VisibleTitleMixin, EvidencePageMixin, ReviewFields, Page):
+class ArticlePage(
+    VisibleTitleMixin, ReviewedPublishingMixin, EvidencePageMixin, ReviewFields, Page
+):
     """An evidence-backed article. Its blocks cite publications; numbers come from the synthesis."""
 
     topic = models.ForeignKey(

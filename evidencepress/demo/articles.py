@@ -31,6 +31,7 @@ from evidencepress.articles.models import (
     HomePage,
     TopicPage,
 )
+from evidencepress.articles.publishing import system_publishing
 from evidencepress.articles.services import review_workflow_ensure
 from evidencepress.evidence.models import Publication, Topic
 
@@ -160,7 +161,10 @@ def _date(value: str | None) -> datetime.date | None:
     return datetime.date.fromisoformat(value) if value else None
 
 
+# The demo pages are invented demonstration content, published as loaded: the one documented
+# publishing path outside the clinical review (articles/publishing.py, docs/publishing.md).
 @transaction.atomic
+@system_publishing("load_demo: the labelled demonstration pages")
 def load_demo_articles() -> dict[str, int]:
     """Create the demo reviewer, topic pages, articles, archive and months (idempotent)."""
     data = read_articles_data()
