@@ -11,6 +11,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.db import connection
@@ -131,6 +132,6 @@ def _database_env(settings_dict: dict[str, Any]) -> dict[str, str]:
     """DATABASE_URL pointing a child process at the test database this test uses."""
     if settings_dict["ENGINE"].endswith("sqlite3"):
         return {"DATABASE_URL": f"sqlite:///{settings_dict['NAME']}"}
-    user, password = settings_dict["USER"], settings_dict["PASSWORD"]
-    host, port = settings_dict["HOST"] or "localhost", settings_dict["PORT"] or "5432"
-    return {"DATABASE_URL": f"postgres://{user}:{password}@{host}:{port}/{settings_dict['NAME']}"}
+    # The URL this run was given (its host may be a socket directory), naming the test database.
+    url = urlsplit(os.environ["DATABASE_URL"])
+    return {"DATABASE_URL": urlunsplit(url._replace(path=f"/{settings_dict['NAME']}"))}
