@@ -94,6 +94,20 @@ class Publication(TimeStampedModel, ClusterableModel):
         editable=False,
         help_text="Digest of the source record as last imported (MEDLINE XML).",
     )
+    field_sources = models.JSONField(
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text=(
+            "Which copy each imported field came from, when not the best copy merged: "
+            "{field: [revision date or '', source rank, parser revision]} (docs/importing.md)."
+        ),
+    )
+    parser_revision = models.PositiveSmallIntegerField(
+        default=0,
+        editable=False,
+        help_text="records.PARSERS_REVISION of the code that read the best copy merged.",
+    )
     is_demo = models.BooleanField(
         "demonstration data",
         default=False,
