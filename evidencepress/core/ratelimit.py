@@ -11,6 +11,10 @@ their own number and exactly `limit` of a burst pass. A window's key expires a s
 window could last end, so a key in use never expires underneath its window and finished
 windows are forgotten without a purge job (`purge_expired` tidies the database store).
 
+When the store cannot count (a read-only or full database, Redis down) `hit` raises
+`RateLimitUnavailable`: the request form then fails closed (503, nothing stored), the API serves
+its public data anyway and logs the error.
+
 Keys are keyed HMACs (SECRET_KEY) of the scope and value: an address or an email is never
 stored in clear.
 """
@@ -25,6 +29,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
+
+from .exceptions import RateLimitUnavailable
 
 CACHE_ALIAS = "ratelimit"
 
@@ -62,19 +68,28 @@ def hit(scope: str, value: str, *, limit: int, seconds: int, now: float | None =
     key = _key(scope, value, seconds, window)
     cache = store()
     try:
-        count = int(cache.incr(key))
-    except ValueError:  # the window's first request, unless another process adds it first
-        count = 1 if cache.add(key, 1, timeout=seconds + 1) else int(cache.incr(key))
+        try:
+            count = int(cache.incr(key))
+        except ValueError:  # the window's first request, unless another process adds it first
+            count = 1 if cache.add(key, 1, timeout=seconds + 1) else int(cache.incr(key))
+    except Exception as error:
+        # Any failure of the store (DatabaseCache.add hides a database error as False, so a
+        # read-only database shows as a key that cannot be added nor found).
+        raise RateLimitUnavailable(f"The rate-limit store could not count: {error}") from error
     if count <= limit:
         return Decision(True, count, 0)
     return Decision(False, count, max(1, math.ceil((window + 1) * seconds - moment)))
 
 
 def used(scope: str, value: str, *, seconds: int, now: float | None = None) -> int:
-    """Requests counted for `value` in the current window (read only)."""
+    """Requests counted for `value` in the current window (read only); 0 when the store cannot
+    be read, since this only ever gives an early answer and `hit` decides."""
     moment = time.time() if now is None else now
     key = _key(scope, value, seconds, _window(seconds, moment))
-    return int(store().get(key, 0))
+    try:
+        return int(store().get(key, 0))
+    except Exception:  # e.g. DatabaseCache deleting an expired row in a read-only database
+        return 0
 
 
 def purge_expired() -> int:

@@ -17,6 +17,7 @@ The views are thin: they parse the query, call a selector or `selection`, and sh
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +29,7 @@ from django.urls import Resolver404, path, re_path, resolve, reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from evidencepress.core import ratelimit
+from evidencepress.core.exceptions import RateLimitUnavailable
 
 from .certainty import Certainty
 from .exceptions import ApiError
@@ -38,6 +40,7 @@ from .selectors import published_topic, published_topics
 from .synthesis import RESPONSES as RESPONSE_KEYS
 
 app_name = "evidence_api"
+logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 DEMO_NOTICE = (
@@ -93,7 +96,12 @@ def api_view(view: View) -> View:
             return _not_allowed(request)
         limit, seconds = _rate_limit()
         address = request.META.get("REMOTE_ADDR", "") or "unknown"
-        decision = ratelimit.hit("evidence-api", address, limit=limit, seconds=seconds)
+        try:
+            decision = ratelimit.hit("evidence-api", address, limit=limit, seconds=seconds)
+        except RateLimitUnavailable as error:
+            # Public data only: serve it uncounted rather than fail while the store is down.
+            logger.error("API request not counted: %s", error)
+            decision = ratelimit.Decision(allowed=True, count=0, retry_after=0)
         if not decision.allowed:
             wait = decision.retry_after
             response = _error(429, f"Too many requests: try again in {wait} seconds.")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from django.core.cache import caches
-from django.test import override_settings
+from django.test import Client, override_settings
 
 from evidencepress.core import ratelimit
 from evidencepress.core.cache import CounterDatabaseCache
 from evidencepress.core.checks import check_shared_rate_limit_store
+from evidencepress.core.exceptions import RateLimitUnavailable
 
 pytestmark = pytest.mark.django_db
 
@@ -53,3 +56,30 @@ def test_a_per_process_store_is_warned_about(backend: str) -> None:
     assert warning.id == "evidencepress.S030"
     with override_settings(CACHES={"default": {"BACKEND": backend}}):
         assert check_shared_rate_limit_store()[0].id == "evidencepress.S030"
+
+
+class _BrokenStore:
+    def incr(self, key: str) -> int:
+        raise ConnectionError("store down")
+
+    def get(self, key: str, default: int = 0) -> int:
+        raise ConnectionError("store down")
+
+
+def test_a_store_that_cannot_count_raises_and_reads_as_zero(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ratelimit, "store", lambda: _BrokenStore())
+    with pytest.raises(RateLimitUnavailable, match="store down"):
+        ratelimit.hit("test", "192.0.2.9", limit=1, seconds=60)
+    assert ratelimit.used("test", "192.0.2.9", seconds=60) == 0
+
+
+def test_the_api_serves_public_data_uncounted_while_the_store_is_down(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(ratelimit, "store", lambda: _BrokenStore())
+    with caplog.at_level(logging.ERROR):
+        response = Client().get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    assert any("not counted" in record.getMessage() for record in caplog.records)
