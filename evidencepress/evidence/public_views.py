@@ -6,7 +6,6 @@ curators took from it before following the link to PubMed or the publisher.
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_GET
 
 from .models import Publication
 from .references import publication_reference
+from .services import reviewed_cases_from
 
 FACTS_HEADING = "Facts read in the source:"
 
@@ -39,15 +39,11 @@ def publication_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """`/evidence/publications/<id>/`: one publication, public and read-only."""
     publication = get_object_or_404(
         # for_display: never the abstract (possibly hundreds of MB) on a page that omits it.
-        Publication.objects.for_display()
-        .annotate(
-            case_count=Count("patients", distinct=True),
-            verified_case_count=Count("patients", filter=Q(patients__verified=True), distinct=True),
-        )
-        .prefetch_related("topics"),
+        Publication.objects.for_display().prefetch_related("topics"),
         pk=pk,
     )
     facts, notes = read_facts(publication.notes)
+    reviewed_cases, cases_waiting = reviewed_cases_from(publication)
     return TemplateResponse(
         request,
         "evidence/publication_detail.html",
@@ -56,5 +52,7 @@ def publication_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "reference": publication_reference(publication),
             "facts": facts,
             "notes": notes,
+            "reviewed_cases": reviewed_cases,
+            "cases_waiting": cases_waiting,
         },
     )
