@@ -15,16 +15,13 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from .exceptions import DeliveryFailed
 from .models import SummaryRequest
 from .rendering import text_to_html
 
 logger = logging.getLogger(__name__)
 
 SUBJECT = "Your plain-language summary from EvidencePress"
-
-
-class DeliveryFailed(RuntimeError):
-    """The email could not be handed to the mail server; nothing was marked as sent."""
 
 
 def _refuse_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
