@@ -695,6 +695,7 @@ class _Importer:
         # Stored publications this import changed: id -> (fields as they were, as they are now),
         # only the fields that changed; recorded in the evidence history at the end (`record`).
         self.changed: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self.labels: dict[int, str] = {}  # how each changed publication reads, as it is now
         self.history_source = f"import batch #{batch.pk}"
         self.reason = f"Import batch {batch.pk} ({batch.get_kind_display()} {source})"[:1000]
 
@@ -1000,17 +1001,17 @@ class _Importer:
             if merged[name] != stored[name]:
                 before.setdefault(name, stored[name])
                 after[name] = merged[name]
-        after["__label__"] = str(
+        self.labels[match.pk] = str(  # type: ignore[index]
             Publication(title=merged["title"], authors=merged["authors"], year=merged["year"])
         )
 
     def record(self, *, reason: str, source: str) -> int:
         """Record the publications this import updated in the evidence history, one entry each
         with the fields' before → after, written in bulk (history.record_changes)."""
-        changed = {}
-        for pk, (before, after) in self.changed.items():
-            label = after.pop("__label__", "")
-            changed[pk] = (label, history.publication_changes(before, after))
+        changed = {
+            pk: (self.labels[pk], history.publication_changes(before, after))
+            for pk, (before, after) in self.changed.items()
+        }
         return history.record_changes(changed, reason=reason, source=source)
 
     def lookup_pk(self, match: _Known) -> int:
