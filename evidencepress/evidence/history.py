@@ -12,8 +12,12 @@ Wagtail's admin sets the acting user for the request (`LogContext`); the reason 
 admin forms that ask for one (`recorded_reason`). The topics let the admin show one topic's
 history (`topic_history`), including rows since deleted.
 
-Gap: the literature importer writes publications with raw SQL, so no signal fires for it; its
-imports are shown from their import batches (`topic_imports`), not field by field.
+The literature importer writes publications with raw SQL (kept statements, executemany), so no
+signal fires for it. It records what it changes itself, in bulk once per import: one
+"evidence.change" per publication an import updated, field by field (`publication_changes`,
+`record_changes`), with the reason "Import batch N (<kind> <source>)" and `data["source"]` naming
+the batch. The publications an import creates are shown by their import batch (`topic_imports`),
+not one entry per row; citations NLM deleted go through the ORM, so the receivers record them.
 """
 
 from __future__ import annotations
@@ -61,15 +65,19 @@ _SKIPPED = frozenset({"id", "created_at", "updated_at", "title_normalized", "con
 _MAX_TEXT = 4000
 
 _reason: contextvars.ContextVar[str] = contextvars.ContextVar("evidence_change_reason", default="")
+_source: contextvars.ContextVar[str] = contextvars.ContextVar("evidence_change_source", default="")
 
 
 @contextlib.contextmanager
-def recorded_reason(reason: str) -> Iterator[None]:
-    """Attach `reason` to every change recorded inside the block (an admin form's reason)."""
+def recorded_reason(reason: str, *, source: str = "") -> Iterator[None]:
+    """Attach `reason` (an admin form's reason) and `source` (what made the change when no person
+    did, e.g. an import batch) to every change recorded inside the block."""
     token = _reason.set((reason or "").strip())
+    source_token = _source.set(source)
     try:
         yield
     finally:
+        _source.reset(source_token)
         _reason.reset(token)
 
 
@@ -178,6 +186,9 @@ def _record(instance: models.Model, action: str, changes: dict[str, list[Any]]) 
     reason = _reason.get()
     if reason:
         data["reason"] = reason
+    source = _source.get()
+    if source:
+        data["source"] = source
     log(instance=instance, action=action, data=data, content_changed=True)
 
 
@@ -292,6 +303,99 @@ def connect() -> None:
         m2m_changed.connect(
             _m2m_changed, sender=through, dispatch_uid=f"evidence_history_{through.__name__}"
         )
+
+
+# --- changes written without the ORM (the literature importer) --------------------------------
+
+
+def publication_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """The field-by-field changes from one stored state of a publication to another, labelled
+    and shown as the receivers record them. Both are {attname: value}; only the fields present in
+    both and recorded (`_fields`) are compared."""
+    changes: dict[str, list[Any]] = {}
+    for field in _fields(Publication):
+        name = field.attname
+        if name not in before or name not in after or before[name] == after[name]:
+            continue
+        changes[_label(field)] = [_shown(field, before[name]), _shown(field, after[name])]
+    return changes
+
+
+def record_changes(
+    changed: dict[int, tuple[str, dict[str, list[Any]]]],
+    *,
+    reason: str,
+    source: str,
+    user: Any = None,
+) -> int:
+    """Record one "evidence.change" per publication in `changed` ({id: (what it is, changes)}),
+    in one bulk insert, with the topics each feeds as stored now. Publications without changes
+    are left out. The user is `user`, else the active log context's (the admin request's).
+    Returns the number of entries written."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.utils import timezone
+    from wagtail.log_actions import get_active_log_context
+    from wagtail.models import ModelLogEntry
+
+    changed = {pk: item for pk, item in changed.items() if item[1]}
+    if not changed:
+        return 0
+    context = get_active_log_context()
+    user = user or context.user
+    topic_ids = _topic_ids_of_publications(list(changed))
+    names = dict(
+        Topic.objects.filter(pk__in=set().union(*topic_ids.values())).values_list("pk", "name")
+    )
+    content_type = ContentType.objects.get_for_model(Publication, for_concrete_model=False)
+    now = timezone.now()
+    entries = []
+    for pk, (label, changes) in sorted(changed.items()):
+        data: dict[str, Any] = {
+            "changes": changes,
+            "topics": {str(t): names[t] for t in sorted(topic_ids.get(pk, ())) if t in names},
+            "object": label[:300],
+            "source": source,
+        }
+        if reason:
+            data["reason"] = reason
+        entries.append(
+            ModelLogEntry(
+                content_type=content_type,
+                object_id=str(pk),
+                label=label[:255],
+                action=CHANGE,
+                timestamp=now,
+                data=data,
+                content_changed=True,
+                user=user if getattr(user, "pk", None) else None,
+                uuid=context.uuid,
+            )
+        )
+    ModelLogEntry.objects.bulk_create(entries, batch_size=500)
+    return len(entries)
+
+
+def _topic_ids_of_publications(publication_ids: list[int]) -> dict[int, set[int]]:
+    """The topics each publication feeds (as `topics_fed_by`), for many at once."""
+    found: dict[int, set[int]] = {pk: set() for pk in publication_ids}
+    through = Publication.topics.through
+    for start in range(0, len(publication_ids), 500):  # SQLite's limit on query parameters
+        chunk = publication_ids[start : start + 500]
+        for rows in (
+            through.objects.filter(publication_id__in=chunk).values_list(
+                "publication_id", "topic_id"
+            ),
+            ReportedPatient._base_manager.filter(publication_id__in=chunk).values_list(
+                "publication_id", "topic_id"
+            ),
+            EvidenceFact._base_manager.filter(publication_id__in=chunk).values_list(
+                "publication_id", "topic_id"
+            ),
+        ):
+            for publication_id, topic_id in rows:
+                if topic_id is not None:
+                    found[publication_id].add(topic_id)
+    return found
 
 
 # --- reading -----------------------------------------------------------------------------------

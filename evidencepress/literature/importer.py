@@ -30,6 +30,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from evidencepress.core import content_version
+from evidencepress.evidence import history
 from evidencepress.evidence.models import Publication, Topic
 
 from . import parsers, pipeline
@@ -691,6 +692,12 @@ class _Importer:
         self.stored_ids: dict[str, int] = {}
         self.reader_process = False  # whether reader processes read the items
         self.unreported = 0  # items handled since the last progress report
+        # Stored publications this import changed: id -> (fields as they were, as they are now),
+        # only the fields that changed; recorded in the evidence history at the end (`record`).
+        self.changed: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self.labels: dict[int, str] = {}  # how each changed publication reads, as it is now
+        self.history_source = f"import batch #{batch.pk}"
+        self.reason = f"Import batch {batch.pk} ({batch.get_kind_display()} {source})"[:1000]
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -891,6 +898,8 @@ class _Importer:
                 self.reject(RecordError(record.position, problem, record.pmid or record.doi))
                 continue
             self.replace(match, merged, updates)
+            if not match.inserted_here:
+                self.remember(match, stored, merged)
         self.writer.insert([k.pending for k in inserts if k.pending is not None])
         for known in inserts:
             known.pending = None
@@ -983,6 +992,28 @@ class _Importer:
             self.linked.add(match.pk)
         self.index.add(match)
 
+    def remember(self, match: _Known, stored: dict[str, Any], merged: dict[str, Any]) -> None:
+        """Keep what an update changes in a publication stored before this import, for its
+        history: the first value each field had, and its latest (a second copy in the same import
+        may change the row again)."""
+        before, after = self.changed.setdefault(match.pk, ({}, {}))  # type: ignore[arg-type]
+        for name in _MERGED_FIELDS:
+            if merged[name] != stored[name]:
+                before.setdefault(name, stored[name])
+                after[name] = merged[name]
+        self.labels[match.pk] = str(  # type: ignore[index]
+            Publication(title=merged["title"], authors=merged["authors"], year=merged["year"])
+        )
+
+    def record(self, *, reason: str, source: str) -> int:
+        """Record the publications this import updated in the evidence history, one entry each
+        with the fields' before → after, written in bulk (history.record_changes)."""
+        changed = {
+            pk: (self.labels[pk], history.publication_changes(before, after))
+            for pk, (before, after) in self.changed.items()
+        }
+        return history.record_changes(changed, reason=reason, source=source)
+
     def lookup_pk(self, match: _Known) -> int:
         """The id of a row this import inserted (rare: a file holding two copies of a record)."""
         rows = Publication.objects.filter(import_batch=self.batch)
@@ -1022,7 +1053,11 @@ class _Importer:
         self.deleted += len(removed_ids)
         self.index.forget_pmids([p for p in pmids if p not in kept])
         self.linked -= removed_ids
-        removable.delete()
+        for pk in removed_ids:
+            self.changed.pop(pk, None)
+        # Through the ORM: the history's receivers record each deleted publication.
+        with history.recorded_reason(self.reason, source=self.history_source):
+            removable.delete()
 
     def link_topic(self) -> None:
         if self.topic is None:
@@ -1096,6 +1131,7 @@ def _import(
         )
         with content_version.one_bump_per_table(written):
             importer.run(make_items(importer))
+        importer.record(reason=importer.reason, source=importer.history_source)
         batch.new_count = importer.new
         batch.updated_count = importer.updated
         batch.duplicate_count = importer.duplicates
