@@ -53,7 +53,7 @@ class CounterDatabaseCache(DatabaseCache):  # type: ignore[misc]  # Django has n
             if row is None or self._expired(connection, row[1]):
                 raise ValueError(f"Key '{key}' not found.")
             stored = base64.b64decode(connection.ops.process_clob(row[0]).encode())
-            value = pickle.loads(stored)  # noqa: S301 (written by this cache, as DatabaseCache does)
+            value = pickle.loads(stored)  # noqa: S301  # nosemgrep (written by this cache, as Django's DatabaseCache)
             value += delta
             pickled = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
             update = f"UPDATE {table} SET {value_column} = %s WHERE {key_column} = %s"  # noqa: S608
