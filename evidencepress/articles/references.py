@@ -16,9 +16,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from evidencepress.evidence import notices
+
 MAX_AUTHORS = 6
 LISTED_WHEN_TRUNCATED = 3
-DEMO_LABEL = "Demonstration data — not medical evidence"
+DEMO_LABEL = notices.DEMO_LABEL
 
 
 @dataclass(frozen=True, slots=True)

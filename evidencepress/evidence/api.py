@@ -31,6 +31,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_safe
 
+from . import notices
 from .certainty import Certainty
 from .export import COLUMNS, case_queryset, case_row
 from .models import Topic
@@ -45,10 +46,7 @@ DEMO_NOTICE = (
     "Includes demonstration data: invented, illustrative cases that are not medical evidence. "
     "Rows and cases with demonstration_data / is_demo true are not real patients."
 )
-NOT_ADVICE = (
-    "Information from published case reports, not medical advice. Case reports cannot show "
-    "what will happen to one person: decide about treatment with a specialist."
-)
+NOT_ADVICE = notices.NOT_ADVICE_FULL
 DEFAULT_RATE_LIMIT = (60, 60)  # requests, seconds
 
 

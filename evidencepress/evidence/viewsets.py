@@ -41,9 +41,8 @@ from .models import (
     Topic,
     Treatment,
 )
+from .notices import DEMO_LABEL
 from .views import TopicSummaryView
-
-DEMO_LABEL = "Demonstration data — not medical evidence"
 
 
 def demo_column(name: str = "is_demo") -> StatusFlagColumn:
