@@ -26,6 +26,7 @@ from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
 from evidencepress.core.content_version import VersionedMemo, current_version
+from evidencepress.core.text import VisibleTitleMixin, strip_invisible
 from evidencepress.evidence.models import Publication, Topic
 
 from . import blocks
@@ -121,7 +122,7 @@ class EvidencePageMixin:
         return topic_report(self.topic)
 
 
-class HomePage(Page):
+class HomePage(VisibleTitleMixin, Page):
     introduction = RichTextField(blank=True)
 
     content_panels = [*Page.content_panels, FieldPanel("introduction")]
@@ -159,7 +160,7 @@ class HomePage(Page):
         return child.specific.route(request, path_components[1:])
 
 
-class TopicPage(EvidencePageMixin, ReviewFields, Page):
+class TopicPage(VisibleTitleMixin, EvidencePageMixin, ReviewFields, Page):
     """A treatment × condition: overview, the live evidence summary, and the articles on it."""
 
     topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="topic_pages")
@@ -198,7 +199,7 @@ class TopicPage(EvidencePageMixin, ReviewFields, Page):
         return context
 
 
-class ArticlePage(EvidencePageMixin, ReviewFields, Page):
+class ArticlePage(VisibleTitleMixin, EvidencePageMixin, ReviewFields, Page):
     """An evidence-backed article. Its blocks cite publications; numbers come from the synthesis."""
 
     topic = models.ForeignKey(
@@ -288,7 +289,7 @@ class ArticlePage(EvidencePageMixin, ReviewFields, Page):
         return _publications_memo.get(
             current_version(self._state.db or "default"),
             wanted,
-            lambda: Publication.objects.in_bulk(wanted),
+            lambda: Publication.objects.for_display().in_bulk(wanted),
         )
 
     @cached_property
@@ -314,7 +315,7 @@ class ArticlePage(EvidencePageMixin, ReviewFields, Page):
         found = self._publications_by_id
         missing = [pk for pk in order if pk not in found]
         if missing:  # only if the body changed after the prefetch
-            found = {**found, **Publication.objects.in_bulk(missing)}
+            found = {**found, **Publication.objects.for_display().in_bulk(missing)}
         return [found[pk] for pk in order if pk in found]
 
     def cited_publications(self) -> list[Publication]:
@@ -403,7 +404,7 @@ def prefetch_articles(articles: list[ArticlePage]) -> None:
     for article in articles:
         wanted.update(article._cited_ids())
         reviewer_ids.update(article._reviewer_ids())
-    found = Publication.objects.in_bulk(wanted)  # in_bulk of nothing makes no query
+    found = Publication.objects.for_display().in_bulk(wanted)  # in_bulk of nothing makes no query
     reviewers = ClinicalReviewer.objects.in_bulk(reviewer_ids)
     for article in articles:
         article.__dict__["_publications_by_id"] = found
@@ -414,8 +415,9 @@ def reference_data(publication: Publication) -> ReferenceData:
     """A Publication as the plain data the AMA formatter takes."""
     return ReferenceData(
         authors=tuple(publication.authors or ()),
-        title=publication.title,
-        journal=publication.journal,
+        # An imported title may carry bidi overrides or zero-width characters: never to readers.
+        title=strip_invisible(publication.title),
+        journal=strip_invisible(publication.journal),
         year=publication.year,
         volume=publication.volume,
         issue=publication.issue,
@@ -472,7 +474,7 @@ def _in_month(year: int, month: int) -> models.Q:
     )
 
 
-class ArchiveIndexPage(RoutablePageMixin, Page):
+class ArchiveIndexPage(VisibleTitleMixin, RoutablePageMixin, Page):
     """Every article by month: /archive/, /archive/YYYY/, /archive/YYYY/MM/."""
 
     intro = RichTextField(blank=True)

@@ -3,6 +3,12 @@
 - ContentSecurityPolicyMiddleware: django-csp's middleware with one documented relaxation for
   the Wagtail admin (it still ships a few inline scripts and inline styles), see docs/security.md.
   Public pages get the strict policy from settings.CONTENT_SECURITY_POLICY.
+- PermissionsPolicyMiddleware: a `Permissions-Policy` header from settings.PERMISSIONS_POLICY
+  (no camera, microphone, location, payment… for any page or anything it embeds).
+- TextFieldsOnlyMiddleware: a view marked `@text_fields_only` (the public request form) parses
+  a multipart body itself, before anything else reads request.POST, with an upload handler that
+  stops at the first file part's headers: a file is never spooled to memory or disk
+  (CsrfViewMiddleware would otherwise parse it, with Django's handlers, to find the token).
 - StaffSessionMiddleware: a signed-in user must pass the second factor (TOTP, django-otp)
   before any admin page, and a session ends after settings.SESSION_ABSOLUTE_AGE seconds even
   when it is kept busy (the 30-minute idle limit is Django's SESSION_COOKIE_AGE, refreshed on
@@ -13,13 +19,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from csp.constants import SELF, UNSAFE_INLINE
 from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
 from django.contrib.auth import logout
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 
 # Where the admin relaxation applies, and what it replaces in the strict policy.
@@ -75,6 +84,85 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
             )
             response["Content-Security-Policy"] = f"{policy}; frame-ancestors {framing}"
         return response
+
+
+class PermissionsPolicyMiddleware:
+    """Send settings.PERMISSIONS_POLICY ({feature: [origins]}, [] meaning none) on every response
+    that has not set its own."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+        policy: dict[str, list[str]] = getattr(settings, "PERMISSIONS_POLICY", {})
+        self.header = ", ".join(
+            f"{feature}=({' '.join(origins)})" for feature, origins in policy.items()
+        )
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if self.header:
+            response.headers.setdefault("Permissions-Policy", self.header)
+        return response
+
+
+ViewFunc = Callable[..., HttpResponseBase]
+TEXT_FIELDS_ONLY = "text_fields_only"
+
+
+def text_fields_only(view: ViewFunc) -> ViewFunc:
+    """Mark a view whose form sends typed text only: TextFieldsOnlyMiddleware refuses any post
+    to it that carries a file part, before the file is read."""
+    setattr(view, TEXT_FIELDS_ONLY, True)
+    return view
+
+
+class _RefuseFileParts(FileUploadHandler):
+    """Upload handler that stops the multipart parser at the first file part, keeping nothing."""
+
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        if self.request is not None:
+            self.request.META[FILE_PART_REFUSED] = True
+        # connection_reset: the rest of the body is not even read (and so not stored anywhere).
+        raise StopUpload(connection_reset=True)
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        return None  # never reached: new_file stops the parser first
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+FILE_PART_REFUSED = "evidencepress.file_part_refused"
+
+
+class TextFieldsOnlyMiddleware:
+    """Refuse a post that carries a file part to a `@text_fields_only` view (a plain 415 page).
+
+    Must come before CsrfViewMiddleware: its process_view reads request.POST, and parsing a
+    multipart body with Django's handlers spools every file part to memory or, past
+    FILE_UPLOAD_MAX_MEMORY_SIZE, to a temporary file on disk. Text-only multipart posts (what
+    some tools send) still work.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: ViewFunc, view_args: Any, view_kwargs: Any
+    ) -> HttpResponseBase | None:
+        if not getattr(view_func, TEXT_FIELDS_ONLY, False):
+            return None
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return None
+        if not request.content_type.startswith("multipart/"):
+            return None
+        request.upload_handlers = [_RefuseFileParts(request)]
+        request.POST  # parse now, with only the refusing handler  # noqa: B018
+        if request.META.get(FILE_PART_REFUSED):
+            return render(request, "core/files_refused.html", status=415)
+        return None
 
 
 def otp_exempt_paths() -> tuple[str, ...]:

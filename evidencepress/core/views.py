@@ -1,20 +1,24 @@
-"""Second-factor views: verify a TOTP code after the password, or enrol an authenticator.
+"""Second-factor views (verify a TOTP code after the password, enrol an authenticator) and the
+reader-facing page for a failed CSRF check.
 
-The services live in evidencepress/core/otp.py; StaffSessionMiddleware sends every signed-in
-but unverified user here before any other admin page.
+The second-factor services live in evidencepress/core/otp.py; StaffSessionMiddleware sends
+every signed-in but unverified user here before any other admin page.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from collections.abc import Callable
+from typing import TypeVar
+from urllib.parse import urlencode, urlsplit
 
 import django_otp
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -96,3 +100,53 @@ def otp_setup_qr(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(otp.totp_qr_svg(device), content_type="image/svg+xml")
     response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     return response
+
+
+# --- A failed CSRF check ------------------------------------------------------------------
+
+CSRF_RETRY = "csrf_retry"
+RetryHandler = Callable[[HttpRequest], HttpResponse]
+View = TypeVar("View", bound=Callable[..., HttpResponse])
+
+
+def csrf_failure_retry(handler: RetryHandler) -> Callable[[View], View]:
+    """Mark a public form view: when its CSRF check fails on a post from our own pages,
+    `csrf_failure` answers with `handler(request)` (which re-shows the form with what the reader
+    typed and a fresh token) instead of the general page, so nothing typed is lost."""
+
+    def mark(view: View) -> View:
+        setattr(view, CSRF_RETRY, handler)
+        return view
+
+    return mark
+
+
+def _posted_from_our_pages(request: HttpRequest) -> bool:
+    """True when the browser says the form was sent from this site (Origin, or Sec-Fetch-Site).
+
+    A post from another site must never fill our form: it would let that site choose, say, the
+    email address a reader's summary goes to.
+    """
+    if request.META.get("HTTP_SEC_FETCH_SITE") == "same-origin":
+        return True
+    origin = request.META.get("HTTP_ORIGIN", "")
+    if not origin or origin == "null":
+        return False
+    parts = urlsplit(origin)
+    return bool(parts.scheme == request.scheme and parts.netloc == request.get_host())
+
+
+@never_cache
+@sensitive_post_parameters()
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: the site's own page in plain words (403), never Django's technical one."""
+    try:
+        view = resolve(request.path_info).func
+    except Resolver404:
+        view = None
+    handler: RetryHandler | None = getattr(view, CSRF_RETRY, None)
+    if handler is not None and request.method == "POST" and _posted_from_our_pages(request):
+        response = handler(request)
+        response.status_code = 403
+        return response
+    return render(request, "403_csrf.html", status=403)

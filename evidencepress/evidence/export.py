@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from .models import ReportedPatient, Topic
-from .querysets import PatientQuerySet
+from .querysets import PatientQuerySet, unshown_publication_fields
 from .vocabulary import BUILTIN
 
 # (column, description). The order is the CSV column order; docs/data-dictionary.md lists these.
@@ -82,6 +82,7 @@ def case_queryset(topic: Topic, *, include_demo: bool = True) -> PatientQuerySet
     patients = (
         ReportedPatient.objects.for_topic(topic)
         .select_related("publication")
+        .defer(*unshown_publication_fields("publication__"))
         .prefetch_related("prior_treatments", "concurrent_treatments", "adverse_events")
         .order_by("publication__year", "publication_id", "label", "pk")
     )

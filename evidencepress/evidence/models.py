@@ -14,6 +14,7 @@ from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from modelcluster.models import ClusterableModel
 
 from evidencepress.core.models import TimeStampedModel
+from evidencepress.core.text import VisibleTitleMixin, reveal_invisible, strip_invisible
 
 from .querysets import PatientQuerySet, PublicationQuerySet
 from .vocabulary import BUILTIN, Term
@@ -26,8 +27,10 @@ def vocabulary_choices(name: str, terms: tuple[Term, ...]) -> type[models.TextCh
     )
 
 
-class Topic(TimeStampedModel):
+class Topic(VisibleTitleMixin, TimeStampedModel):
     """A treatment × condition pair, e.g. imiquimod × cutaneous angiosarcoma."""
+
+    visible_text_fields = ("name", "treatment", "condition")
 
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
@@ -139,9 +142,18 @@ class Publication(TimeStampedModel, ClusterableModel):
     def __str__(self) -> str:
         first = self.first_author
         year = f" {self.year}" if self.year else ""
-        return f"{first}{year}: {self.title[:80]}" if first else f"{self.title[:80]}{year}"
+        title = self.display_title[:80]
+        return f"{first}{year}: {title}" if first else f"{title}{year}"
+
+    @property
+    def display_title(self) -> str:
+        """The title for admin lists: invisible formatting characters that reached the database
+        by an import are shown as [U+XXXX], so a reversed or split title cannot pass unseen."""
+        return reveal_invisible(self.title)
 
     def clean(self) -> None:
+        self.title = strip_invisible(self.title)
+        self.journal = strip_invisible(self.journal)
         if not self.title.strip():
             raise ValidationError({"title": "A publication needs a title."})
         for field in ("pmid", "doi", "pmcid"):

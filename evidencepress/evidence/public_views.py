@@ -40,10 +40,13 @@ def publication_detail(request: HttpRequest, pk: int) -> HttpResponse:
     from evidencepress.articles.references import format_ama
 
     publication = get_object_or_404(
-        Publication.objects.annotate(
+        # for_display: never the abstract (possibly hundreds of MB) on a page that omits it.
+        Publication.objects.for_display()
+        .annotate(
             case_count=Count("patients", distinct=True),
             verified_case_count=Count("patients", filter=Q(patients__verified=True), distinct=True),
-        ).prefetch_related("topics"),
+        )
+        .prefetch_related("topics"),
         pk=pk,
     )
     facts, notes = read_facts(publication.notes)

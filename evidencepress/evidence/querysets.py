@@ -10,7 +10,23 @@ if TYPE_CHECKING:
     from .models import Topic
 
 
+# Publication columns that no public page, feed, export or draft shows, and that an import can
+# make very large (an abstract of hundreds of megabytes): pages never read them, so one huge
+# record cannot make every view of it slow and memory-hungry (docs/security.md, "One huge
+# record"). The admin's edit form reads them as usual.
+UNSHOWN_PUBLICATION_FIELDS = ("abstract", "mesh_terms", "keywords", "publication_types")
+
+
+def unshown_publication_fields(prefix: str = "") -> tuple[str, ...]:
+    """UNSHOWN_PUBLICATION_FIELDS, prefixed for a relation (e.g. "publication__")."""
+    return tuple(f"{prefix}{name}" for name in UNSHOWN_PUBLICATION_FIELDS)
+
+
 class PublicationQuerySet(models.QuerySet):
+    def for_display(self) -> PublicationQuerySet:
+        """Without the columns no public page shows (see UNSHOWN_PUBLICATION_FIELDS)."""
+        return self.defer(*UNSHOWN_PUBLICATION_FIELDS)
+
     def for_topic(self, topic: Topic) -> PublicationQuerySet:
         return self.filter(topics=topic)
 
@@ -32,8 +48,12 @@ class PatientQuerySet(models.QuerySet):
         return self.filter(is_demo=True)
 
     def with_related(self) -> PatientQuerySet:
-        return self.select_related("publication", "topic").prefetch_related(
-            "prior_treatments", "concurrent_treatments", "adverse_events", "source_spans"
+        return (
+            self.select_related("publication", "topic")
+            .defer(*unshown_publication_fields("publication__"))
+            .prefetch_related(
+                "prior_treatments", "concurrent_treatments", "adverse_events", "source_spans"
+            )
         )
 
     def matching(self, **filters: Any) -> PatientQuerySet:

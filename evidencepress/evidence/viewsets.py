@@ -311,7 +311,13 @@ class PublicationViewSet(ModelViewSet):
     copy_view_enabled = False
     ordering = ["-year", "title"]
     list_display = [
-        TitleColumn("title", label="Title", url_name="publication:edit", width="40%"),
+        TitleColumn(
+            "display_title",
+            label="Title",
+            url_name="publication:edit",
+            width="40%",
+            sort_key="title",
+        ),
         Column("first_author", label="First author"),
         "year",
         "pmid",

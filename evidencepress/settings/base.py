@@ -54,9 +54,12 @@ MIDDLEWARE = [
     # First: serves stored public pages to anonymous readers (evidencepress/core/page_cache.py).
     "evidencepress.core.page_cache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "evidencepress.core.middleware.PermissionsPolicyMiddleware",
     "evidencepress.core.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF: refuses multipart bodies to text-only forms before request.POST is parsed.
+    "evidencepress.core.middleware.TextFieldsOnlyMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -98,6 +101,9 @@ SQLITE_OPTIONS: dict[str, Any] = {
         "PRAGMA synchronous=FULL;"
         "PRAGMA foreign_keys=ON;"
         "PRAGMA busy_timeout=20000;"
+        # Deleted rows (erased personal data) are zeroed in the page, not left as free space;
+        # core/erasure.py then empties the WAL. Some SQLite builds default to 0.
+        "PRAGMA secure_delete=ON;"
     ),
     "transaction_mode": "IMMEDIATE",
     "timeout": 20,
@@ -224,6 +230,9 @@ SUMMARIES_RATE_LIMIT_PER_EMAIL = (3, 24 * 60 * 60)  # submissions per email addr
 TRUSTED_PROXIES = int(
     os.environ.get("TRUSTED_PROXIES", os.environ.get("SUMMARIES_TRUSTED_PROXIES", "0"))
 )
+# How long an erasure waits for older database readers before emptying SQLite's WAL
+# (evidencepress/core/erasure.py); if one is still reading, the daily purge finishes the job.
+ERASURE_CHECKPOINT_WAIT_SECONDS = 20.0
 # Where the withdrawal link in emails points; empty means WAGTAILADMIN_BASE_URL.
 SUMMARIES_PUBLIC_BASE_URL = os.environ.get("SUMMARIES_PUBLIC_BASE_URL", "")
 
@@ -265,6 +274,30 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Browser features no page of ours uses, refused for the page and anything it embeds
+# (core/middleware.py PermissionsPolicyMiddleware). [] means "no origin".
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "accelerometer": [],
+    "autoplay": [],
+    "browsing-topics": [],
+    "camera": [],
+    "display-capture": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "serial": [],
+    "usb": [],
+    "xr-spatial-tracking": [],
+    # The admin's preview and a future security key sign-in stay possible on our own origin.
+    "fullscreen": ["self"],
+    "publickey-credentials-get": ["self"],
+}
+# Reader-facing error pages are the site's own (templates/400.html, 403.html, 404.html,
+# 500.html); a failed CSRF check re-shows a text-only form with what the reader typed.
+CSRF_FAILURE_VIEW = "evidencepress.core.views.csrf_failure"
 # Strict policy for public pages; the admin relaxation is in core/middleware.py.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

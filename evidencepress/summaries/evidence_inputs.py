@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from evidencepress.articles.models import reference_data
 from evidencepress.articles.references import format_ama
 from evidencepress.evidence.models import EvidenceFact, Publication, Topic, Treatment
+from evidencepress.evidence.querysets import unshown_publication_fields
 from evidencepress.evidence.selection import TopicReport, topic_report
 from evidencepress.evidence.synthesis import synthesise
 
@@ -48,6 +49,7 @@ def treatment_facts(topic: Topic) -> tuple[Fact, ...]:
     rows = (
         EvidenceFact.objects.filter(topic__treatment__iexact=topic.treatment)
         .select_related("publication")
+        .defer(*unshown_publication_fields("publication__"))
         .order_by("kind", "sort_order", "topic__slug", "key")
     )
     return tuple(
@@ -62,7 +64,9 @@ def treatment_facts(topic: Topic) -> tuple[Fact, ...]:
 
 
 def _case_references(publication_ids: Iterable[int]) -> dict[int, Reference]:
-    publications = Publication.objects.filter(pk__in=set(publication_ids)).order_by("pk")
+    publications = (
+        Publication.objects.for_display().filter(pk__in=set(publication_ids)).order_by("pk")
+    )
     return {publication.pk: publication_reference(publication) for publication in publications}
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
+from evidencepress.core.text import strip_invisible
 from evidencepress.evidence.models import Topic, Treatment
 from evidencepress.evidence.vocabulary import BUILTIN
 
@@ -25,6 +26,24 @@ DETAIL_CHOICES = [
     ("short", "Short: the main points on one page"),
     ("detailed", "Detailed: more about the reported cases and the evidence"),
 ]
+
+
+# Domains that never reach a reader's mailbox from the internet (RFC 6761, RFC 6762, RFC 8375).
+PRIVATE_MAIL_DOMAINS = ("localhost", "local", "internal", "invalid", "home.arpa")
+UNDELIVERABLE = (
+    "We can only send to an ordinary email address on the internet, like name@example.com. "
+    "Check the part after the @."
+)
+
+
+def is_public_mail_domain(domain: str) -> bool:
+    """False for address literals (`[127.0.0.1]`), dotless names and private-use domains."""
+    name = domain.strip().rstrip(".").casefold()
+    if not name or name.startswith("[") or "." not in name:
+        return False
+    return not any(
+        name == private or name.endswith(f".{private}") for private in PRIVATE_MAIL_DOMAINS
+    )
 
 
 def consent_sentence() -> str:
@@ -182,6 +201,12 @@ class SummaryRequestForm(forms.Form):
         super().full_clean()
         self._describe_fields()
 
+    def clean_email(self) -> str:
+        email: str = self.cleaned_data["email"]
+        if not is_public_mail_domain(email.rpartition("@")[2]):
+            raise forms.ValidationError(UNDELIVERABLE, code="undeliverable")
+        return email
+
     @property
     def is_spam(self) -> bool:
         """True when the honeypot was filled in (call after is_valid())."""
@@ -192,14 +217,14 @@ class SummaryRequestForm(forms.Form):
         data = self.cleaned_data
         return {
             "setting": data["setting"],
-            "site": data["site"].strip(),
+            "site": strip_invisible(data["site"]).strip(),
             "lesion_size_mm": data["lesion_size_mm"],
             "lesion_count": data["lesion_count"],
             "lesion_depth": data["lesion_depth"],
             "surgery_possible": data["surgery_possible"],
             "prior_treatments": sorted(data["prior_treatments"]),
-            "prior_treatments_other": data["prior_treatments_other"].strip(),
+            "prior_treatments_other": strip_invisible(data["prior_treatments_other"]).strip(),
             "current_treatments": sorted(data["current_treatments"]),
-            "current_treatments_other": data["current_treatments_other"].strip(),
-            "question": data["question"].strip(),
+            "current_treatments_other": strip_invisible(data["current_treatments_other"]).strip(),
+            "question": strip_invisible(data["question"]).strip(),
         }

@@ -7,12 +7,14 @@ get their own number, so exactly `limit` of them pass (SQLite serialises the wri
 PostgreSQL locks the row). A process-local cache would give each worker its own limit, and a
 check followed later by a count lets simultaneous submissions all pass (plan test I2, burst).
 
-Keys are keyed HMACs (SECRET_KEY) of the address or the normalised email, so neither is ever
-stored in clear; rows of finished windows are deleted by `purge_requests` (retention.py).
+Keys are keyed HMACs (SECRET_KEY) of the address or of `email_identity(email)`, so neither is
+ever stored in clear, and `same.person+1@…`, `Same.Person+2@…` count as one mailbox; rows of
+finished windows are deleted by `purge_requests` (retention.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import time
@@ -39,8 +41,23 @@ def _key(kind: str, value: str) -> str:
     return f"{kind}:{digest}"
 
 
+def email_identity(address: str) -> str:
+    """The mailbox an address reaches, for counting only (delivery uses the address as typed).
+
+    Case-folded; the sub-address tag dropped (`local+tag@domain` is `local@domain`, RFC 5233);
+    an internationalised domain and its punycode spelling are the same domain.
+    """
+    local, at, domain = address.strip().rpartition("@")
+    if not at:
+        return address.strip().casefold()
+    local = local.split("+", 1)[0]
+    with contextlib.suppress(UnicodeError):  # not a valid IDN: count it as spelled
+        domain = domain.encode("idna").decode("ascii")
+    return f"{local.casefold()}@{domain.casefold()}"
+
+
 def _normalise(kind: str, value: str) -> str:
-    return value.strip().lower() if kind == "email" else value.strip()
+    return email_identity(value) if kind == "email" else value.strip()
 
 
 def _limit(kind: str) -> tuple[int, int]:

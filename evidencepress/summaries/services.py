@@ -19,6 +19,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from evidencepress.articles.readability import offline_textstat
 from evidencepress.core.audit import audit_record
+from evidencepress.core.erasure import scrub_deleted_rows_on_commit
 from evidencepress.evidence.models import Topic
 
 from . import crypto
@@ -330,6 +331,7 @@ def summary_request_withdraw(*, token: str) -> bool:
         return False
     _audit(summary_request, "withdrawn")  # no IP: see summary_request_submit
     summary_request.delete()
+    scrub_deleted_rows_on_commit()
     return True
 
 
@@ -341,6 +343,8 @@ def summary_request_erase(
     _require_editor(user)
     _audit(summary_request, "erased", user=user, request=request)
     summary_request.delete()
+    # Not only from the table: from the SQLite files too, once no reader needs the old pages.
+    scrub_deleted_rows_on_commit()
 
 
 @transaction.atomic
@@ -355,6 +359,7 @@ def summary_requests_erase_for_email(*, email: str) -> int:
     for summary_request in found:
         _audit(summary_request, "erased", via="command")
         summary_request.delete()
+    scrub_deleted_rows_on_commit()
     return len(found)
 
 
@@ -381,6 +386,9 @@ def summary_request_purge(*, now: datetime | None = None, days: int | None = Non
             detail={"status": status, "topic": topic_slug, "retention_days": days},
         )
     SummaryRequest.objects.filter(pk__in=[row[0] for row in due]).delete()
+    # Every run, even with nothing due: it also clears what an earlier erasure left behind
+    # because a reader held the database then.
+    scrub_deleted_rows_on_commit()
     counters = purge_counters(now=now.timestamp())  # rate-limit windows that have ended
     audit_record(
         action="summary_request.purge_run",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from django import forms
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,10 +14,12 @@ from django.views.decorators.http import require_http_methods
 
 from evidencepress.core.audit import audit_record
 from evidencepress.core.client import client_ip
+from evidencepress.core.middleware import text_fields_only
+from evidencepress.core.views import csrf_failure_retry
 
 from . import ratelimit
 from .crypto import EncryptionUnavailable
-from .forms import CONSENT_VERSION, SummaryRequestForm, consent_sentence
+from .forms import CONSENT_VERSION, HONEYPOT_FIELD, SummaryRequestForm, consent_sentence
 from .services import summary_request_for_token, summary_request_submit, summary_request_withdraw
 
 logger = logging.getLogger(__name__)
@@ -38,6 +41,23 @@ def _too_many(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _typed_again(request: HttpRequest) -> HttpResponse:
+    """After a failed CSRF check: the form again, filled from the post with a fresh token.
+
+    Only re-shown, never stored or logged; Django's widgets escape every value.
+    """
+    initial = {}
+    for name, field in SummaryRequestForm.base_fields.items():
+        if name == HONEYPOT_FIELD or name not in request.POST:
+            continue
+        multiple = isinstance(field, forms.MultipleChoiceField)
+        initial[name] = request.POST.getlist(name) if multiple else request.POST.get(name)
+    form = SummaryRequestForm(initial=initial)
+    return render(request, "summaries/request_form.html", {"form": form, "csrf_retry": True})
+
+
+@text_fields_only
+@csrf_failure_retry(_typed_again)
 @never_cache
 @sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])

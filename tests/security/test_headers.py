@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from http.cookies import Morsel
+from typing import Any
 
 import pytest
 from django.core.checks import run_checks
@@ -100,6 +101,13 @@ def header_problems(path: str, response: object) -> list[str]:
         problems.append(f"{path}: Referrer-Policy {response.get('Referrer-Policy')}")  # type: ignore[attr-defined]
     if response.get("Cross-Origin-Opener-Policy") != "same-origin":  # type: ignore[attr-defined]
         problems.append(f"{path}: Cross-Origin-Opener-Policy")
+    policy = response.get("Permissions-Policy", "")  # type: ignore[attr-defined]
+    if not {"camera=()", "microphone=()", "geolocation=()", "payment=()"} <= {
+        part.strip() for part in policy.split(",")
+    }:
+        problems.append(f"{path}: Permissions-Policy {policy!r}")
+    if response.has_header("Server"):  # type: ignore[attr-defined]
+        problems.append(f"{path}: Server {response['Server']!r}")  # type: ignore[index]
     if response.get("X-Frame-Options") != "DENY":  # type: ignore[attr-defined]
         problems.append(f"{path}: X-Frame-Options {response.get('X-Frame-Options')}")  # type: ignore[attr-defined]
     return problems
@@ -276,3 +284,13 @@ def test_a_forwarded_host_never_reaches_a_password_reset_email(prod: dict[str, o
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert "evil.example" not in message.body + str(message.extra_headers)
+
+
+def test_the_permissions_policy_header_is_well_formed(
+    prod: dict[str, object], site_content: dict[str, str], settings: Any
+) -> None:
+    response = Client().get("/", secure=True)
+    entries = [part.strip() for part in response["Permissions-Policy"].split(",")]
+    # Structured-field syntax: feature=(), or feature=(self) — never quotes around self.
+    assert all(re.fullmatch(r"[a-z-]+=\((self)?\)", entry) for entry in entries), entries
+    assert {entry.split("=")[0] for entry in entries} == set(settings.PERMISSIONS_POLICY)

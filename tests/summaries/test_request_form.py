@@ -239,3 +239,116 @@ def test_form_fields_match_the_approved_list_in_the_dpia() -> None:
     assert approved == list(SummaryRequestForm.base_fields), (
         "The request form's fields differ from docs/dpia.md: update the DPIA first."
     )
+
+
+# --- Issue #14: one mailbox, deliverable addresses, no file parts ---------------------------
+
+
+def test_plus_addressed_variants_count_as_one_mailbox(client: Client, topic: Any) -> None:
+    variants = [
+        "same.person+1@example.com",
+        "Same.Person+two@EXAMPLE.com",
+        "same.person@example.com",
+    ]
+    for number, email in enumerate(variants):
+        response = client.post(URL, valid_post(email=email), REMOTE_ADDR=f"192.0.2.{number + 20}")
+        assert response.status_code == 302
+    fourth = client.post(
+        URL, valid_post(email="same.person+4@example.com"), REMOTE_ADDR="192.0.2.40"
+    )
+    assert fourth.status_code == 429
+    # Delivery uses the address exactly as the reader typed it.
+    assert sorted(r.email for r in SummaryRequest.objects.all()) == sorted(variants)
+    other = client.post(
+        URL, valid_post(email="other.person+1@example.com"), REMOTE_ADDR="192.0.2.41"
+    )
+    assert other.status_code == 302
+
+
+def test_the_counting_identity_keeps_internationalised_addresses_apart_but_whole() -> None:
+    from evidencepress.summaries.ratelimit import email_identity
+
+    assert email_identity("zoë+test@exämple.org") == email_identity("ZOË@xn--exmple-cua.org")
+    assert email_identity("zoë@example.org") != email_identity("zoe@example.org")
+    assert email_identity("a+b+c@example.org") == "a@example.org"
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "x@localhost",
+        "x@[127.0.0.1]",
+        "x@[IPv6:::1]",
+        "x@intranet",
+        "x@printer.local",
+        "x@mail.localhost",
+        "x@db.internal",
+        "x@127.0.0.1",
+    ],
+)
+def test_addresses_that_reach_no_public_mailbox_are_refused(
+    client: Client, topic: Any, email: str
+) -> None:
+    response = client.post(URL, valid_post(email=email))
+    assert response.status_code == 200
+    errors = response.context["form"].errors["email"]
+    assert len(errors) == 1 and ("ordinary email address" in errors[0] or "like" in errors[0])
+    assert SummaryRequest.objects.count() == 0
+
+
+def test_a_multipart_post_with_a_file_is_refused_before_anything_is_spooled(
+    topic: Any, monkeypatch: pytest.MonkeyPatch, settings: Any, tmp_path: Path
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.core.files.uploadhandler import FileUploadHandler
+
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 0  # any file part would go to disk
+    started: list[str] = []
+    real_new_file = FileUploadHandler.new_file
+
+    def spy(self: Any, *args: Any, **kwargs: Any) -> Any:
+        started.append(type(self).__name__)
+        return real_new_file(self, *args, **kwargs)
+
+    monkeypatch.setattr(FileUploadHandler, "new_file", spy)
+    data = {**valid_post(), "scan": SimpleUploadedFile("scan.pdf", b"%PDF-1.4 " + b"x" * 200_000)}
+
+    def post_with_a_token() -> Any:
+        # Like an attacker who opened the form first: the CSRF cookie and token are valid, so
+        # CsrfViewMiddleware reads the body (with Django's upload handlers) to check the token.
+        strict = Client(enforce_csrf_checks=True)
+        strict.get(URL)
+        token = strict.cookies["csrftoken"].value
+        return strict.post(URL, {**data, "csrfmiddlewaretoken": token})
+
+    response = post_with_a_token()  # the test client sends multipart/form-data
+    assert response.status_code == 415
+    assert "This form takes typed answers only" in response.content.decode()
+    assert started == [] and list(tmp_path.iterdir()) == []
+    assert SummaryRequest.objects.count() == 0
+
+    # Control: without the guard the same post is spooled (so the spy can see it).
+    settings.MIDDLEWARE = [
+        entry for entry in settings.MIDDLEWARE if not entry.endswith("TextFieldsOnlyMiddleware")
+    ]
+    post_with_a_token()
+    assert started, "the control post should have reached an upload handler"
+
+
+def test_the_ordinary_form_post_is_not_multipart_and_still_works(
+    client: Client, topic: Any
+) -> None:
+    page = client.get(URL).content.decode()
+    assert 'enctype="multipart' not in page
+    response = client.post(
+        URL,
+        "&".join(
+            f"{key}={value}"
+            for key, value in valid_post(
+                prior_treatments="radiotherapy", current_treatments="paclitaxel"
+            ).items()
+        ),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 302
