@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -131,3 +132,23 @@ def case_row(p: ReportedPatient) -> dict[str, Any]:
         "adverse_events": ";".join(f"{e.kind} ({e.severity})" for e in p.adverse_events.all()),
         "verified": p.verified,
     }
+
+
+def xlsx_bytes(rows: list[dict[str, Any]], *, note: str = "") -> bytes:
+    """The rows as an .xlsx workbook: an optional "# note" line, the header, one row per case.
+
+    Text cells carry the same formula guard as the CSV (a leading '), so that no cell is ever
+    stored as a formula; numbers stay numbers.
+    """
+    from openpyxl import Workbook  # imported here: only workbook exports need it
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("cases")
+    if note:
+        sheet.append([f"# {note}"])
+    sheet.append([name for name, _ in COLUMNS])
+    for row in rows:
+        sheet.append([csv_cell(row[name]) for name, _ in COLUMNS])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
