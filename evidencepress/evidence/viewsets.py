@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.db.models import Count, Q, QuerySet
 from django.urls import path, reverse
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms.choosers import BaseFilterForm
@@ -32,6 +33,7 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets import Button, HeaderButton
 
 from .forms import PublicationForm, case_field_choices
+from .import_views import REQUIRED_PERMISSIONS, CaseImportView
 from .models import (
     Appraisal,
     EvidenceFact,
@@ -401,6 +403,19 @@ class PatientIndexView(generic.IndexView):
     def get_base_queryset(self) -> QuerySet[ReportedPatient]:
         return super().get_base_queryset().select_related("publication", "topic")
 
+    @cached_property
+    def header_buttons(self) -> list[Any]:
+        buttons = list(super().header_buttons)
+        if all(self.user_has_permission(action) for action in REQUIRED_PERMISSIONS):
+            buttons.append(
+                HeaderButton(
+                    "Import from spreadsheet",
+                    url=reverse("reportedpatient:import"),
+                    icon_name="upload",
+                )
+            )
+        return buttons
+
 
 class PatientEditView(generic.EditView):
     @property
@@ -445,6 +460,13 @@ class ReportedPatientViewSet(ModelViewSet):
     ]
     search_backend_name = None
     panels = patient_panels(with_publication=True)
+
+    @property
+    def import_view(self) -> Any:
+        return self.construct_view(CaseImportView, index_url_name=self.get_url_name("index"))
+
+    def get_urlpatterns(self) -> list[Any]:
+        return [*super().get_urlpatterns(), path("import/", self.import_view, name="import")]
 
 
 # --- the rest of the evidence base -----------------------------------------------------------
