@@ -10,10 +10,14 @@ below, which gives those screens a field that turns the decoder's errors into a 
 from __future__ import annotations
 
 import struct
+import threading
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from PIL import ImageFile
 from wagtail.images.fields import WagtailImageField
 from wagtail.images.forms import BaseImageForm
 
@@ -28,12 +32,33 @@ DAMAGED = (
 )
 
 
+_strict_lock = threading.Lock()
+
+
+@contextmanager
+def _truncated_images_refused() -> Iterator[None]:
+    """Pillow refuses truncated data while the upload is checked.
+
+    WeasyPrint sets Pillow's process-wide `ImageFile.LOAD_TRUNCATED_IMAGES = True` when it is
+    imported (weasyprint/images.py), so once a process had made a PDF, a torn upload was decoded
+    as far as it went and taken. The flag is Pillow's only switch; it is set back afterwards.
+    """
+    with _strict_lock:
+        before = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = before
+
+
 class IntactImageField(WagtailImageField):
     """Wagtail's image field, refusing a file Pillow cannot decode with a form error."""
 
     def check_image_pixel_size(self, f: Any) -> None:
         try:
-            super().check_image_pixel_size(f)
+            with _truncated_images_refused():
+                super().check_image_pixel_size(f)
         except DECODE_ERRORS as error:
             raise ValidationError(DAMAGED, code="damaged_image") from error
 

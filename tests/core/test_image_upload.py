@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import io
 import random
 
@@ -70,6 +72,29 @@ def test_a_truncated_png_is_refused_with_a_message_on_the_add_screens(
     response = editor_client.post("/admin/images/add/", {"title": "Whole", "file": whole})
     assert response.status_code == 302
     assert Image.objects.get().title == "Whole"
+
+
+def test_a_truncated_png_is_refused_after_a_pdf_was_made_in_the_process(
+    editor_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WeasyPrint (the summaries' PDFs) sets Pillow's LOAD_TRUNCATED_IMAGES for the whole
+    process when imported; the upload check does not follow it, and leaves it as it was."""
+    from PIL import ImageFile
+
+    # What importing weasyprint.images does; the monkeypatch restores it for the other tests.
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    assert "ImageFile.LOAD_TRUNCATED_IMAGES = True" in inspect.getsource(
+        importlib.import_module("weasyprint.images")
+    )
+    torn = picture("png")[: len(picture("png")) // 2]
+    response = editor_client.post(
+        "/admin/images/add/",
+        {"title": "Torn", "file": SimpleUploadedFile("torn.png", torn, "image/png")},
+    )
+    assert response.status_code == 200
+    assert DAMAGED in response.content.decode()
+    assert not get_image_model().objects.exists()
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
 
 
 def test_mutated_images_are_taken_whole_or_refused_by_a_form_error() -> None:
