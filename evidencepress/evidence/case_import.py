@@ -32,6 +32,7 @@ from .vocabulary import UNKNOWN, Vocabulary, vocabulary_for
 
 MAX_FILE_BYTES = 2_000_000
 MAX_ROWS = 5_000
+MAX_XLSX_UNPACKED_BYTES = 50_000_000
 COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in COLUMNS)
 # Columns that describe the case's publication or the export itself, not a field of the case.
 IDENTITY_COLUMNS = frozenset({"case_id", "publication_title", "publication_year", "pmid", "doi"})
@@ -185,6 +186,14 @@ def _xlsx_rows(data: bytes, name: str) -> Iterator[tuple[int, list[str]]]:
     from openpyxl import load_workbook  # imported here: only imports of workbooks need it
 
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+        if unpacked > MAX_XLSX_UNPACKED_BYTES:
+            # A small file that unpacks to gigabytes (a "zip bomb") is refused before reading.
+            raise CaseFileError(
+                f"{name}: the workbook unpacks to {unpacked:,} bytes, more than the "
+                f"{MAX_XLSX_UNPACKED_BYTES:,} allowed; split the file."
+            )
         # data_only=False: a formula stays a formula, so it is refused instead of trusted.
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:

@@ -84,6 +84,9 @@ def _apply(case: PlannedCase, topic: Topic, treatments: dict[str, Treatment]) ->
     patient.concurrent_treatments.set([treatments[slug] for slug in case.concurrent])
     patient.full_clean()
     patient.save()
+    if case.existing is None:
+        # A case of the topic makes its publication one of the topic's sources.
+        case.publication.topics.add(topic)
     _apply_events(patient, case.adverse_events)
 
 

@@ -21,7 +21,7 @@ from evidencepress.demo.loader import load_demo
 from evidencepress.evidence import case_import
 from evidencepress.evidence.case_import import plan_case_import
 from evidencepress.evidence.export import COLUMNS, case_rows
-from evidencepress.evidence.models import AdverseEvent, ReportedPatient, Topic
+from evidencepress.evidence.models import AdverseEvent, Publication, ReportedPatient, Topic
 from evidencepress.evidence.services import CaseImportRefused, import_cases
 
 pytestmark = pytest.mark.django_db
@@ -269,6 +269,27 @@ def test_huge_files_and_too_many_rows_are_refused(
     ]
     monkeypatch.setattr(case_import, "MAX_ROWS", 3)
     assert _errors(demo, _csv(_rows(demo))) == ["cases.csv: more than 3 cases; split the file."]
+
+
+def test_a_workbook_that_unpacks_to_too_much_is_refused_before_reading(
+    demo: Topic, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    book = _export(tmp_path, "xlsx").read_bytes()
+    monkeypatch.setattr(case_import, "MAX_XLSX_UNPACKED_BYTES", 1000)
+    errors = _errors(demo, book, "bomb.xlsx")
+    assert len(errors) == 1 and errors[0].startswith("bomb.xlsx: the workbook unpacks to ")
+    assert errors[0].endswith("more than the 1,000 allowed; split the file.")
+
+
+def test_a_new_case_makes_its_publication_a_source_of_the_topic(demo: Topic) -> None:
+    publication = Publication.objects.create(
+        title="A real report", title_normalized="a real report", pmid="12345678", year=2020
+    )
+    row = dict(_rows(demo)[0], demonstration_data="false", pmid="12345678", label="Case 1")
+    import_cases(topic=demo, data=_csv([row]), name="real.csv")
+    assert publication.topics.filter(pk=demo.pk).exists()
+    case = ReportedPatient.objects.get(publication=publication, label="Case 1")
+    assert case.topic == demo and not case.is_demo
 
 
 def test_header_problems(demo: Topic) -> None:
