@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
+from wagtail.log_actions import log
 
 from evidencepress.core.audit import audit_record
 
@@ -59,9 +60,10 @@ def import_cases(
             plan,
         )
     treatments = {t.slug: t for t in Treatment.objects.all()}
+    actor = user if user is not None else getattr(request, "user", None)
     for case in plan.cases:
         if case.action != "unchanged":
-            _apply(case, topic, treatments)
+            _apply(case, topic, treatments, actor=actor, file_name=plan.file)
     counts = plan.counts
     audit_record(
         action="evidence.cases_imported",
@@ -74,7 +76,14 @@ def import_cases(
     return CaseImportResult(plan, counts["new"], counts["changed"], counts["unchanged"])
 
 
-def _apply(case: PlannedCase, topic: Topic, treatments: dict[str, Treatment]) -> None:
+def _apply(
+    case: PlannedCase,
+    topic: Topic,
+    treatments: dict[str, Treatment],
+    *,
+    actor: Any,
+    file_name: str,
+) -> None:
     patient = case.existing or ReportedPatient(topic=topic, publication=case.publication)
     patient.label = case.label
     for name, value in case.values.items():
@@ -87,6 +96,19 @@ def _apply(case: PlannedCase, topic: Topic, treatments: dict[str, Treatment]) ->
     if case.existing is None:
         # A case of the topic makes its publication one of the topic's sources.
         case.publication.topics.add(topic)
+    # The case's own history (Wagtail's log, shown on its edit screen), as an admin edit is.
+    log(
+        instance=patient,
+        action="wagtail.create" if case.existing is None else "wagtail.edit",
+        user=actor if getattr(actor, "is_authenticated", False) else None,
+        content_changed=True,
+        data={
+            "source": "spreadsheet import",
+            "file": file_name,
+            "row": case.row,
+            "columns": [change.column for change in case.changes],
+        },
+    )
     _apply_events(patient, case.adverse_events)
 
 

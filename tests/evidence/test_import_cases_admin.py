@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from wagtail.models import ModelLogEntry
 
 from evidencepress.core.models import AuditEvent
 from evidencepress.demo.loader import load_demo
@@ -88,6 +89,11 @@ def test_preview_shows_changes_and_writes_nothing_then_confirm_applies_them(
     assert first.site == "left temple"
     event = AuditEvent.objects.get(action="evidence.cases_imported")
     assert event.actor_id == curator.pk and event.detail["changed"] == 1
+    entry = ModelLogEntry.objects.for_instance(first).get(action="wagtail.edit")
+    assert entry.user_id == curator.pk
+    assert entry.data == {
+        "source": "spreadsheet import", "file": "cases.csv", "row": 2, "columns": ["site"]
+    }  # fmt: skip
     assert SESSION_KEY not in client.session
 
 
