@@ -5,44 +5,175 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.http import HttpRequest
 from wagtail import hooks
 
 # --- publishing (articles helper) ---
+# Publishing is refused by the page permission tester and the page model (articles/publishing.py),
+# on every path; these hooks only explain it to the editor and word the approval messages.
 from .models import TopicPage
 from .services import is_under_review_workflow, review_workflow_assign
 
 
-@hooks.register("before_publish_page")
-def require_review_before_publishing(request: HttpRequest, page: Any) -> HttpResponse | None:
-    """Pages under clinical review are published only by the workflow, after both approvals."""
-    if not is_under_review_workflow(page):
-        return None
-    messages.error(
-        request,
-        f"'{page.get_admin_display_title()}' was saved as a draft but not published: it must "
-        "pass clinical review and editorial sign-off first. Use 'Submit for review'.",
+def _explain_draft(request: HttpRequest, page: Any) -> None:
+    publishing = request.method == "POST" and request.POST.get("action-publish")
+    if publishing and is_under_review_workflow(page):
+        messages.warning(
+            request,
+            f"'{page.get_admin_display_title()}' was saved as a draft, not published: it "
+            "goes live when it has passed clinical review and editorial sign-off. Use "
+            "'Submit for review'.",
+        )
+
+
+def _reword_approval(request: HttpRequest, page: Any) -> None:
+    """Wagtail says "Page '…' has been updated." after an approval: say what was approved."""
+    from wagtail.models import TaskState
+
+    if request.POST.get("workflow-action-name") != "approve":
+        return
+    approved = (
+        TaskState.objects.for_instance(page)
+        .filter(status=TaskState.STATUS_APPROVED, finished_by=request.user)
+        .order_by("-finished_at", "-pk")
+        .select_related("task")
+        .first()
     )
-    return redirect("wagtailadmin_pages:edit", page.pk)
+    if approved is None:
+        return
+    title = page.get_admin_display_title()
+    page.refresh_from_db()
+    current = page.current_workflow_task
+    if current is not None:
+        text = f"'{title}': {approved.task.name} approved. Next step: {current.name}."
+        if page.latest_revision_id != approved.revision_id:
+            text += (
+                " The page was changed after the version you approved, so the changes go "
+                "through every step again."
+            )
+    elif page.live and page.live_revision_id == approved.revision_id:
+        text = f"'{title}': {approved.task.name} approved. The page is now published."
+    else:
+        text = f"'{title}': {approved.task.name} approved."
+    queued = list(messages.get_messages(request))  # read (and so clear) what Wagtail queued
+    for message in queued:
+        if "has been updated" in str(message):
+            continue
+        messages.add_message(request, message.level, message.message, extra_tags=message.tags)
+    messages.success(request, text)
+
+
+@hooks.register("after_edit_page")
+def explain_publishing_under_review(request: HttpRequest, page: Any) -> None:
+    _explain_draft(request, page)
+    if request.POST.get("action-workflow-action"):
+        _reword_approval(request, page)
+
+
+@hooks.register("before_create_page")
+def show_own_drafts_here(request: HttpRequest, parent_page: Any, page_class: Any) -> None:
+    """Wagtail 8 autosaves a new page as a draft as soon as something is typed. Name the
+    user's never-published drafts under this parent, with a link, so a second "Add child page"
+    continues the draft instead of failing later with "The slug … is already in use"."""
+    from django.urls import reverse
+    from wagtail.admin import messages as admin_messages
+
+    drafts = (
+        page_class.objects.child_of(parent_page)
+        .filter(live=False, first_published_at__isnull=True, owner=request.user)
+        .order_by("-latest_revision_created_at")[:3]
+    )
+    slug = request.POST.get("slug", "") if request.method == "POST" else ""
+    for draft in drafts:
+        edit = admin_messages.button(
+            reverse("wagtailadmin_pages:edit", args=[draft.pk]), "Continue editing"
+        )
+        if slug and draft.slug == slug:
+            admin_messages.warning(
+                request,
+                f"Your draft '{draft.get_admin_display_title()}' (saved automatically) already "
+                f"uses the slug '{slug}': continue editing it instead of starting again.",
+                buttons=[edit],
+            )
+        elif request.method == "GET":
+            admin_messages.info(
+                request,
+                f"You have an unpublished draft here, saved automatically: "
+                f"'{draft.get_admin_display_title()}'.",
+                buttons=[edit],
+            )
+
+
+@hooks.register("before_unpublish_page")
+def require_a_reason_to_unpublish(request: HttpRequest, page: Any) -> Any:
+    """A signed-off page leaves readers only with a reason (articles/publishing.py)."""
+    from django.shortcuts import redirect
+
+    from .publishing import WITHDRAWAL_REASONS, withdrawal_needs_reason
+
+    if request.method != "POST" or not withdrawal_needs_reason(page.specific):
+        return None
+    reason = request.POST.get("withdrawal_reason", "")
+    if reason not in WITHDRAWAL_REASONS:
+        messages.error(
+            request,
+            f"'{page.get_admin_display_title()}' was not unpublished: choose why it is being "
+            "taken away from readers.",
+        )
+        return redirect("wagtailadmin_pages:unpublish", page.pk)
+    request.withdrawal_reason = reason  # type: ignore[attr-defined]
+    return None
+
+
+@hooks.register("after_unpublish_page")
+def audit_unpublishing(request: HttpRequest, page: Any) -> None:
+    from .services import page_withdrawal_record
+
+    reason = getattr(request, "withdrawal_reason", None)
+    if reason:
+        page_withdrawal_record(
+            page=page,
+            reason=reason,
+            descendants=bool(request.POST.get("include_descendants")),
+            via="admin",
+            request=request,
+        )
 
 
 @hooks.register("before_bulk_action")
-def refuse_bulk_publishing_under_review(
+def refuse_bulk_unpublishing_signed_off_pages(
     request: HttpRequest, action_type: str, objects: list[Any], action_class_instance: Any
-) -> HttpResponse | None:
-    """The bulk "Publish" in page listings may not skip the review either."""
-    if action_type != "publish":
+) -> Any:
+    """Bulk unpublish asks no reason: signed-off pages are unpublished one by one."""
+    from django.shortcuts import redirect
+
+    from .publishing import withdrawal_needs_reason
+
+    if action_type != "unpublish":
         return None
-    held = [page for page in objects if is_under_review_workflow(page)]
+    held = [page for page in objects if withdrawal_needs_reason(page.specific)]
     if not held:
         return None
     messages.error(
         request,
-        f"Nothing was published: {len(held)} of the selected pages must pass clinical review "
-        "and editorial sign-off first. Use 'Submit for review' on each.",
+        f"Nothing was unpublished: {len(held)} of the selected pages passed clinical review. "
+        "Unpublish each from its own page, giving the reason.",
     )
     return redirect("wagtailadmin_explore", held[0].get_parent().pk)
+
+
+@hooks.register("construct_admin_api")
+def reasoned_unpublish_in_the_admin_api(router: Any) -> None:
+    from .admin_api import ReviewedPagesAdminAPIViewSet
+
+    router.register_endpoint("pages", ReviewedPagesAdminAPIViewSet)
+
+
+@hooks.register("construct_homepage_panels")
+def show_each_rows_review_step(request: HttpRequest, panels: list[Any]) -> None:
+    from .dashboard import with_review_queue
+
+    with_review_queue(panels)
 
 
 @hooks.register("after_create_page")
@@ -50,6 +181,7 @@ def put_new_topic_under_review(request: HttpRequest, page: Any) -> None:
     """A new topic page (and its future articles) joins the review workflow."""
     if isinstance(page.specific, TopicPage):
         review_workflow_assign(page=page.specific)
+    _explain_draft(request, page.specific)
 
 
 # --- site (site helper) ---

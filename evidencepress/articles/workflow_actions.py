@@ -9,18 +9,30 @@ from typing import Any
 
 
 def publish_approved(workflow_state: Any, user: Any = None) -> None:
-    """Publish the approved revision.
+    """Publish the revision the workflow approved, never a later one.
 
     For the clinical review workflow, passing both steps is the permission to publish: the
     editor who gives the final sign-off need not hold a page publish permission (the Editors
-    role does not, see core/roles.py). Other workflows keep Wagtail's default behaviour.
+    role does not, see core/roles.py). The revision published is the one the last step approved
+    (the workflow state's current task revision); with WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT
+    every step approved that same revision. If the page changed after it, nothing is published
+    and the approval is rolled back (`page.publish` checks the approvals again,
+    articles/publishing.py). Other workflows keep Wagtail's default behaviour.
     """
     from wagtail.workflows import publish_workflow_state
 
-    from .services import WORKFLOW_NAME
+    from .publishing import UnreviewedPublishError
+    from .services import review_workflow
 
-    if workflow_state.workflow.name != WORKFLOW_NAME:
+    review = review_workflow()
+    if review is None or workflow_state.workflow_id != review.pk:
         publish_workflow_state(workflow_state, user=user)
         return
-    revision = workflow_state.content_object.get_latest_revision()
-    revision.publish(user=user, skip_permission_checks=True)
+    page = workflow_state.content_object
+    approved = workflow_state.current_task_state.revision
+    if page.get_latest_revision().pk != approved.pk:
+        raise UnreviewedPublishError(
+            f"'{page.get_admin_display_title()}' changed after it was approved: it goes back "
+            "to clinical review."
+        )
+    approved.publish(user=user, skip_permission_checks=True)

@@ -4,7 +4,8 @@
 `manage.py setup_roles`, `load_demo` and `ensure_admin`.
 
 - Editors: write pages (not publish), manage the evidence base, upload documents and images.
-- Clinician reviewers: what editors do, plus publish pages (the clinical sign-off) and hold
+- Clinician reviewers: what editors do, plus approve "Clinical review", publish and unpublish
+  pages (topic and article pages go live only through the review: articles/publishing.py) and hold
   `summaries.approve_clinically` (which only counts for members of Summary editors too).
 - Summary editors: the readers' summary requests (personal health data) and nothing else.
 - Admins: manage users, groups, sites, collections and workflows; every page permission.

@@ -1,15 +1,20 @@
-"""Import parsed literature into the evidence base: dedupe, insert or update, all or nothing.
+"""Import parsed literature into the evidence base: dedupe, merge field by field, all or nothing.
 
-Duplicates are found by PMID, then DOI (case-insensitive), then normalised title + year. A record
-whose content is unchanged is a duplicate; a changed record updates the stored publication unless
-the stored one was revised later (MEDLINE DateRevised). Curated facts (cases, appraisal, notes,
-demo flag) are never touched by an import.
+Duplicates are found by PMID, then DOI (case-insensitive), then normalised title + year when the
+first author's surname (or, lacking authors, the journal) agrees. Copies of one publication are
+merged field by field: each field holds the value of the best copy that has one, copies ranked by
+revision date (MEDLINE DateRevised / .nbib LR) and then source quality (MEDLINE XML > .nbib >
+RIS/BibTeX); an empty value never replaces a present one. The merge is a maximum over a total
+order, so the same copies give the same row in any order, and a copy already merged changes
+nothing (docs/importing.md). Curated facts (cases, appraisal, notes, demo flag) are never touched
+by an import.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
+import json
 import logging
 import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -32,6 +37,7 @@ from .models import ImportBatch
 from .parsers.medline_xml import fingerprint_revision
 from .records import (
     AUTHOR_FIELDS,
+    PARSERS_REVISION,
     DeletedCitations,
     KnownRecords,
     LiteratureParseError,
@@ -47,13 +53,15 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
 
-# Bibliographic fields an import owns; everything else on Publication belongs to curators.
-_IMPORTED_FIELDS = (
+# Source quality, the second key of a copy's priority (the first is its revision date).
+SOURCE_RANK = {"medline_xml": 3, "nbib": 2, "ris": 1, "bibtex": 1}
+
+# The fields merged copy by copy, in the order they are hashed.
+_MERGED_FIELDS = (
     "pmid",
     "doi",
     "pmcid",
     "title",
-    "title_normalized",
     "journal",
     "year",
     "volume",
@@ -68,8 +76,16 @@ _IMPORTED_FIELDS = (
     "retracted",
     "date_revised",
     "source_format",
+)
+
+# Bibliographic fields an import owns; everything else on Publication belongs to curators.
+_IMPORTED_FIELDS = (
+    *_MERGED_FIELDS,
+    "title_normalized",
     "content_hash",
     "source_fingerprint",
+    "field_sources",
+    "parser_revision",
 )
 
 
@@ -95,28 +111,22 @@ class ImportResult:
         )
 
 
-def content_hash(record: ParsedRecord) -> str:
-    """A digest of a record's bibliographic content (not its position in the file)."""
+def _digest(values: dict[str, Any], authors: list[tuple[str, ...]] | None = None) -> str:
+    """A digest of the merged fields of a row (or of one copy) and of the parser revision that
+    read them: equal digests, equal content and equal priority. Authors are hashed as tuples of
+    their parts in AUTHOR_FIELDS order (`authors`, when the caller has them already: cheaper)."""
+    if authors is None:
+        authors = [tuple(author.values()) for author in values["authors"]]
     payload = (
-        record.pmid,
-        record.doi,
-        record.pmcid,
-        record.title,
-        record.journal,
-        record.year,
-        record.volume,
-        record.issue,
-        record.pages,
-        [tuple(author) for author in record.authors],
-        record.publication_types,
-        record.mesh_terms,
-        record.keywords,
-        record.abstract,
-        record.language,
-        record.retracted,
-        record.date_revised,
+        *(authors if name == "authors" else values[name] for name in _MERGED_FIELDS),
+        values["parser_revision"],
     )
     return hashlib.blake2b(repr(payload).encode("utf-8"), digest_size=16).hexdigest()
+
+
+def content_hash(record: ParsedRecord) -> str:
+    """A digest of a record's bibliographic content (not its position in the file)."""
+    return _values(record)["content_hash"]
 
 
 # Widths of the identifier columns: SQLite ignores them, PostgreSQL refuses a longer value.
@@ -134,6 +144,8 @@ def _unstorable(record: ParsedRecord) -> str | None:
     if record.source_format == "medline_xml":
         return None  # text from an XML parser: XML cannot hold a NUL, not even as &#0;
     texts = (
+        record.doi,
+        record.pmcid,
         record.title,
         record.journal,
         record.volume,
@@ -153,12 +165,11 @@ def _unstorable(record: ParsedRecord) -> str | None:
 
 
 def _values(record: ParsedRecord) -> dict[str, Any]:
-    return {
+    values = {
         "pmid": record.pmid,
         "doi": normalise_doi(record.doi),
         "pmcid": record.pmcid or None,
         "title": record.title,
-        "title_normalized": normalise_title(record.title)[:500],
         "journal": record.journal[:300],
         "year": record.year,
         "volume": record.volume[:50],
@@ -173,9 +184,107 @@ def _values(record: ParsedRecord) -> dict[str, Any]:
         "retracted": record.retracted,
         "date_revised": record.date_revised,
         "source_format": record.source_format,
-        "content_hash": content_hash(record),
+        "title_normalized": normalise_title(record.title)[:500],
         "source_fingerprint": record.fingerprint,
+        "field_sources": {},
+        "parser_revision": PARSERS_REVISION,
     }
+    values["content_hash"] = _digest(values, [tuple(author) for author in record.authors])
+    return values
+
+
+# -- merging copies -------------------------------------------------------------------------
+
+# (revision date as ISO text or "", source rank, parser revision): larger is better.
+Priority = tuple[str, int, int]
+
+
+def priority(revised: date | None, source_format: str, parser_revision: int) -> Priority:
+    """How good a copy is: later revision first, then source quality, then newer reading code;
+    "" sorts before any date."""
+    return (
+        revised.isoformat() if revised else "",
+        SOURCE_RANK.get(source_format, 0),
+        parser_revision,
+    )
+
+
+def _row_priority(values: dict[str, Any]) -> Priority:
+    return priority(values["date_revised"], values["source_format"], values["parser_revision"])
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value is False
+
+
+def _tiebreak(value: Any) -> tuple[int, str]:
+    """Between two values of copies of equal priority: the longer, then the larger text.
+
+    Any total order makes the merge independent of import order; this one prefers the fuller
+    value (a complete abstract over a truncated one)."""
+    size = len(value) if isinstance(value, str | list) else 0
+    return size, json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def merge(stored: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
+    """The row holding both a stored publication and an incoming copy, field by field.
+
+    A field takes the incoming value when that is present and the stored one is empty, or when
+    (incoming priority, value) beats (the stored value's priority, value). A stored value's
+    priority is its entry in `field_sources`, else the row's own (its revision date, format and
+    parser revision, which are those of the best copy merged). The result records, in
+    `field_sources`, only the fields whose copy is not the best one. Derived columns (normalised
+    title, digest) follow.
+    """
+    row_priority = _row_priority(stored)
+    sources = stored["field_sources"]
+    incoming_priority = _row_priority(incoming)
+    merged: dict[str, Any] = {}
+    chosen: dict[str, Priority] = {}
+    for name in _MERGED_FIELDS:
+        old, new = stored[name], incoming[name]
+        old_priority = tuple(sources[name]) if name in sources else row_priority
+        if _empty(new) or (
+            not _empty(old)
+            and (old_priority, _tiebreak(old)) >= (incoming_priority, _tiebreak(new))
+        ):
+            merged[name] = old
+            chosen[name] = old_priority  # type: ignore[assignment]
+        else:
+            merged[name] = new
+            chosen[name] = incoming_priority
+    best = chosen["source_format"]
+    merged["parser_revision"] = best[2]
+    merged["field_sources"] = {
+        name: list(source)
+        for name, source in chosen.items()
+        if source != best and not _empty(merged[name])
+    }
+    merged["title_normalized"] = normalise_title(merged["title"])[:500]
+    merged["content_hash"] = _digest(merged)
+    merged["source_fingerprint"] = incoming["source_fingerprint"] or stored["source_fingerprint"]
+    return merged
+
+
+def _first_author_key(authors: Any) -> str:
+    """The folded surname (or group name) of the first author, "" without authors."""
+    if isinstance(authors, str):
+        authors = json.loads(authors) if authors else []
+    if not authors:
+        return ""
+    first = authors[0]
+    return normalise_title(first.get("last_name") or first.get("collective_name") or "")
+
+
+def same_work(author_a: str, journal_a: str, author_b: str, journal_b: str) -> bool:
+    """Whether two copies sharing a normalised title and year are the same paper: their first
+    authors' surnames agree, or, when one lacks authors, their journals do. Generic titles
+    ("Cutaneous angiosarcoma: a case report") are shared by different papers of one year."""
+    if author_a and author_b:
+        return author_a == author_b
+    if journal_a and journal_b:
+        return normalise_title(journal_a) == normalise_title(journal_b)
+    return False
 
 
 @dataclass(slots=True)
@@ -184,7 +293,12 @@ class _Known:
 
     `pk` is None for a row written in this import by the bulk insert (looked up again only if a
     later copy in the same import must update it); `pending` holds the values of a row not yet
-    written. `fingerprint` is the stored source fingerprint (MEDLINE XML only, else "").
+    written, `values` those of a stored row read in full for a merge (dropped after each batch).
+    `fingerprint` is the stored source fingerprint (MEDLINE XML only, else ""). `merged` says the
+    row holds fields from more than one copy (`field_sources` not empty). `authors` and `journal`
+    serve the title rule (same_work): `authors` is the stored JSON text of a row read from the
+    database, folded into `author_key` on first use (a row this import writes has its key only, so
+    that the index does not keep every record's author list alive).
     """
 
     pk: int | None
@@ -198,6 +312,33 @@ class _Known:
     counted_update: bool = False
     inserted_here: bool = False
     fingerprint: str = ""
+    merged: bool = False
+    authors: Any = None
+    journal: str = ""
+    values: dict[str, Any] | None = None
+    author_key: str | None = None
+
+    def first_author(self) -> str:
+        if self.author_key is None:
+            self.author_key = _first_author_key(self.authors)
+        return self.author_key
+
+
+def _known(pk: int | None, values: dict[str, Any], **extra: Any) -> _Known:
+    return _Known(
+        pk,
+        values["pmid"],
+        values["doi"],
+        values["pmcid"],
+        (values["title_normalized"], values["year"]),
+        values["content_hash"],
+        values["date_revised"],
+        fingerprint=values["source_fingerprint"],
+        merged=bool(values["field_sources"]),
+        journal=values["journal"],
+        author_key=_first_author_key(values["authors"]),
+        **extra,
+    )
 
 
 def _age(known: _Known) -> tuple[bool, int]:
@@ -209,8 +350,9 @@ class _Index:
     """Lookups from identifiers to known publications.
 
     Several publications may share a normalised title and year (an erratum, a record without its
-    PMID beside one with it), so a title leads to every one of them, oldest first: a record takes
-    the first whose PMID does not contradict its own. The order is the same on every database.
+    PMID beside one with it, two case reports with a generic title), so a title leads to every one
+    of them, oldest first: a record takes the first whose PMID does not contradict its own and
+    whose first author (or journal) agrees. The order is the same on every database.
     """
 
     def __init__(self) -> None:
@@ -271,9 +413,14 @@ class _Index:
             # A DOI match with a different PMID is not the same record.
             if not (pmid and found.pmid and found.pmid != pmid):
                 return found
-        for found in self.by_title.get((values["title_normalized"], values["year"]), ()):
-            if not (pmid and found.pmid and found.pmid != pmid):
-                return found
+        candidates = self.by_title.get((values["title_normalized"], values["year"]))
+        if candidates:
+            author = _first_author_key(values["authors"])
+            for found in candidates:
+                if pmid and found.pmid and found.pmid != pmid:
+                    continue
+                if same_work(author, values["journal"], found.first_author(), found.journal):
+                    return found
         return None
 
 
@@ -287,14 +434,70 @@ _LOOKUP_COLUMNS = (
     "content_hash",
     "date_revised",
     "source_fingerprint",
+    "field_sources",
+    "authors",
+    "journal",
 )
 
 
 def _from_row(row: tuple[Any, ...]) -> _Known:
-    pk, pmid, doi, pmcid, title_normalized, year, digest, revised, fingerprint = row
+    pk, pmid, doi, pmcid, title_normalized, year, digest, revised, fingerprint = row[:9]
+    sources, authors, journal = row[9:]
     return _Known(
-        pk, pmid, doi, pmcid, (title_normalized, year), digest, revised, fingerprint=fingerprint
+        pk,
+        pmid,
+        doi,
+        pmcid,
+        (title_normalized, year),
+        digest,
+        revised,
+        fingerprint=fingerprint,
+        merged=bool(sources) and sources not in ("{}", {}),
+        authors=authors,
+        journal=journal or "",
     )
+
+
+# The columns read to merge a copy into a stored publication (what merge() takes).
+_ROW_COLUMNS = (
+    "id",
+    *_MERGED_FIELDS,
+    "source_fingerprint",
+    "field_sources",
+    "content_hash",
+    "parser_revision",
+)
+_BOOKKEEPING = ("field_sources", "content_hash", "source_fingerprint", "parser_revision")
+_JSON_COLUMNS = frozenset({"authors", "publication_types", "mesh_terms", "keywords"})
+
+
+def _stored_values(row: tuple[Any, ...]) -> dict[str, Any]:
+    """A stored publication's imported fields as _values() gives them for a copy.
+
+    JSON arrives as text on both databases; author keys are put back in their canonical order
+    (PostgreSQL's jsonb reorders them), booleans are booleans (SQLite gives 0 or 1).
+    """
+    values = dict(zip(_ROW_COLUMNS[1:], row[1:], strict=True))
+    for name in (*_JSON_COLUMNS, "field_sources"):
+        raw = values[name]
+        values[name] = json.loads(raw) if isinstance(raw, str | bytes) else raw
+    values["authors"] = [
+        {field: author.get(field, "") for field in AUTHOR_FIELDS}
+        for author in values["authors"] or []
+    ]
+    for name in ("publication_types", "mesh_terms", "keywords"):
+        values[name] = list(values[name] or [])
+    values["field_sources"] = values["field_sources"] or {}
+    values["retracted"] = bool(values["retracted"])
+    for name in ("title", "journal", "volume", "issue", "pages", "abstract", "language"):
+        values[name] = values[name] or ""
+    values["source_format"] = values["source_format"] or ""
+    values["source_fingerprint"] = values["source_fingerprint"] or ""
+    values["parser_revision"] = int(values["parser_revision"] or 0)
+    values["pmid"] = values["pmid"] or None
+    values["doi"] = values["doi"] or None
+    values["pmcid"] = values["pmcid"] or None
+    return values
 
 
 class _Writer:
@@ -316,6 +519,7 @@ class _Writer:
         # Bound once: `connection` is a thread-local proxy, slow to go through for every value.
         self.adapt_json = operations.adapt_json_value
         self.empty_json = self.adapt_json([], None)
+        self.empty_object = self.adapt_json({}, None)
         # (field name, how to adapt its value): None for values the driver takes as they are.
         self.columns: list[tuple[str, Callable[[Any], Any] | None]] = []
         for field in self.imported:
@@ -369,6 +573,10 @@ class _Writer:
         """The `_LOOKUP_COLUMNS` of the stored publications whose `column` is one of `keys`."""
         return self.select(_LOOKUP_COLUMNS, column, keys)
 
+    def stored_values(self, pks: list[int]) -> dict[int, dict[str, Any]]:
+        """The imported fields of these publications, by id, to merge copies into them."""
+        return {row[0]: _stored_values(row) for row in self.select(_ROW_COLUMNS, "id", pks)}
+
     def select(
         self, columns: tuple[str, ...], column: str, keys: list[Any]
     ) -> list[tuple[Any, ...]]:
@@ -397,7 +605,9 @@ class _Writer:
         return rows
 
     def _json(self, value: Any) -> Any:
-        return self.adapt_json(value, None) if value else self.empty_json
+        if value:
+            return self.adapt_json(value, None)
+        return self.empty_object if isinstance(value, dict) else self.empty_json
 
     def _row(self, values: dict[str, Any]) -> list[Any]:
         row = list(self.getter(values))
@@ -418,6 +628,29 @@ class _Writer:
                 cursor.executemany(
                     self.update_sql,
                     [(*self._row(values), self.batch_id, self.now, pk) for pk, values in rows],
+                )
+
+    def refresh_bookkeeping(self, rows: list[tuple[dict[str, Any], int]]) -> None:
+        """Store what changed of publications whose visible fields did not: where a field came
+        from, the digest, the source fingerprint ((values, id) pairs). Neither the import batch
+        nor `updated_at` changes."""
+        if rows:
+            quote = connection.ops.quote_name
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    f"UPDATE {self.table} SET {quote('field_sources')} = %s, "  # noqa: S608
+                    f"{quote('content_hash')} = %s, {quote('source_fingerprint')} = %s, "
+                    f"{quote('parser_revision')} = %s WHERE {quote('id')} = %s",
+                    [
+                        (
+                            self._json(values["field_sources"]),
+                            values["content_hash"],
+                            values["source_fingerprint"],
+                            values["parser_revision"],
+                            pk,
+                        )
+                        for values, pk in rows
+                    ],
                 )
 
     def refresh_fingerprints(self, rows: list[tuple[str, int]]) -> None:
@@ -453,6 +686,7 @@ class _Importer:
         self.index = _Index()
         self.writer = _Writer(batch.pk)
         self.linked: set[int] = set()  # stored publications this import matched (topic links)
+        self.holding: list[_Known] = []  # known publications whose full values this batch holds
         # PMID -> id of the stored publications reader processes may report unchanged.
         self.stored_ids: dict[str, int] = {}
         self.reader_process = False  # whether reader processes read the items
@@ -573,14 +807,36 @@ class _Importer:
             return f"PMCID {pmcid} already belongs to another publication (PMID {owner.pmid})"
         return None
 
-    @staticmethod
-    def is_newer(values: dict[str, Any], stored: _Known) -> bool:
-        incoming = values["date_revised"]
-        if stored.date_revised is None:
-            return True
-        if incoming is None:
-            return False  # an undated copy (RIS, BibTeX) never replaces a dated MEDLINE record
-        return bool(incoming >= stored.date_revised)
+    def read_stored(self, prepared: list[tuple[ParsedRecord, dict[str, Any]]]) -> None:
+        """Read in full, in one query, the stored publications this batch's copies will be merged
+        into: those a copy matches without being exactly what is stored."""
+        wanted: dict[int, _Known] = {}
+        for _record, values in prepared:
+            match = self.index.find(values)
+            if (
+                match is not None
+                and match.pk is not None
+                and match.values is None
+                and match.pending is None
+                and (match.merged or match.content_hash != values["content_hash"])
+            ):
+                wanted[match.pk] = match
+        if wanted:
+            for pk, values in self.writer.stored_values(sorted(wanted)).items():
+                wanted[pk].values = values
+                self.holding.append(wanted[pk])
+
+    def current(self, match: _Known) -> dict[str, Any]:
+        """The imported fields a known publication holds now (read from the database if need be:
+        rare, a row this import wrote in an earlier batch)."""
+        if match.pending is not None:
+            return match.pending
+        if match.values is None:
+            if match.pk is None:
+                match.pk = self.lookup_pk(match)
+            match.values = self.writer.stored_values([match.pk])[match.pk]
+            self.holding.append(match)
+        return match.values
 
     def flush(self, records: list[ParsedRecord]) -> None:
         if not records:
@@ -593,8 +849,10 @@ class _Importer:
             else:
                 prepared.append((record, _values(record)))
         self.load([values for _, values in prepared])
+        self.read_stored(prepared)
         inserts: list[_Known] = []
         updates: dict[int, dict[str, Any]] = {}
+        bookkeeping: dict[int, dict[str, Any]] = {}
         refreshed: list[tuple[str, int]] = []  # (fingerprint, id) of unchanged publications
         for record, values in prepared:
             match = self.index.find(values)
@@ -603,77 +861,119 @@ class _Importer:
                 if problem:
                     self.reject(RecordError(record.position, problem, record.pmid or record.doi))
                     continue
-                known = _Known(
-                    None,
-                    values["pmid"],
-                    values["doi"],
-                    values["pmcid"],
-                    (values["title_normalized"], values["year"]),
-                    values["content_hash"],
-                    values["date_revised"],
-                    pending=values,
-                    inserted_here=True,
-                    fingerprint=values["source_fingerprint"],
-                )
+                known = _known(None, values, pending=values, inserted_here=True)
                 self.index.add(known)
                 inserts.append(known)
                 self.new += 1
-            elif match.content_hash == values["content_hash"] or not self.is_newer(values, match):
+                continue
+            if match.pk is not None:
+                self.linked.add(match.pk)
+            if match.content_hash == values["content_hash"] and not match.merged:
+                # Exactly what is stored, from one copy: merging it would change nothing.
                 self.duplicates += 1
-                if match.pk is not None:
-                    self.linked.add(match.pk)
-                    if self.stale_fingerprint(match, values):
-                        match.fingerprint = values["source_fingerprint"]
-                        refreshed.append((match.fingerprint, match.pk))
-            else:
-                problem = self.conflict(values, match)
-                if problem:
-                    self.reject(RecordError(record.position, problem, record.pmid or record.doi))
-                    continue
-                self.replace(match, values, updates)
+                if match.pk is not None and self.stale_fingerprint(match, values):
+                    match.fingerprint = values["source_fingerprint"]
+                    refreshed.append((match.fingerprint, match.pk))
+                continue
+            stored = self.current(match)
+            merged = merge(stored, values)
+            if all(merged[name] == stored[name] for name in _MERGED_FIELDS):
+                if not self.stale_fingerprint(match, values):
+                    merged["source_fingerprint"] = self.kept_fingerprint(stored, values)
+                # Nothing a reader sees changes (the copy is poorer, or the same content): at
+                # most where fields came from, the digest or the fingerprint are brought up to date.
+                self.duplicates += 1
+                if any(merged[name] != stored[name] for name in _BOOKKEEPING):
+                    self.note(match, merged, bookkeeping, updates)
+                continue
+            problem = self.conflict(merged, match)
+            if problem:
+                self.reject(RecordError(record.position, problem, record.pmid or record.doi))
+                continue
+            self.replace(match, merged, updates)
         self.writer.insert([k.pending for k in inserts if k.pending is not None])
         for known in inserts:
             known.pending = None
         self.writer.update(list(updates.items()))
+        self.writer.refresh_bookkeeping(
+            [(values, pk) for pk, values in bookkeeping.items() if pk not in updates]
+        )
         self.writer.refresh_fingerprints(refreshed)
+        for known in self.holding:
+            known.values = None  # read again if a later batch needs it: memory stays flat
+        self.holding.clear()
         self.tick(len(records))
 
     @staticmethod
+    def kept_fingerprint(stored: dict[str, Any], values: dict[str, Any]) -> str:
+        """The fingerprint a merged row keeps when the incoming copy's does not replace it: the
+        incoming one when the row has none, else the stored one."""
+        return str(stored["source_fingerprint"] or values["source_fingerprint"])
+
+    @staticmethod
     def stale_fingerprint(match: _Known, values: dict[str, Any]) -> bool:
-        """Whether a stored publication this record duplicates should take its fingerprint.
+        """Whether a stored publication this record duplicates or updates should take its
+        fingerprint.
 
         A MEDLINE record read in full although its content is what is stored, because an older
         parser took the stored fingerprint (`PARSER_REVISION`), or the publication has none (it
         came from another format). Storing the new one lets the next re-import skip it unread.
         A fingerprint of the same revision is kept: the record is then a copy formatted
         differently (a PubMed download beside an E-utilities fetch), and a second source of the
-        same records changes no row (plan E3). Only for the content stored now: not for an older
-        copy, nor for a row this import writes (it stores its own copy's fingerprint).
+        same records changes no row (plan E3). Once merged, a copy stays merged whatever comes
+        later (the merge is a maximum), so any copy's fingerprint is a safe mark that re-reading
+        it changes nothing. Not for a row this import writes: it stores its own copy's.
         """
         incoming = values["source_fingerprint"]
         return bool(
             incoming
             and fingerprint_revision(incoming) != fingerprint_revision(match.fingerprint)
-            and match.content_hash == values["content_hash"]
             and not match.inserted_here  # (only such a row is ever pending)
             and not match.counted_update
         )
 
+    def note(
+        self,
+        match: _Known,
+        merged: dict[str, Any],
+        bookkeeping: dict[int, Any],
+        updates: dict[int, Any],
+    ) -> None:
+        """Bookkeeping for a publication whose visible fields a copy leaves as they are (into
+        the row's pending update, when an earlier copy of this batch changed it)."""
+        match.content_hash = merged["content_hash"]
+        match.merged = bool(merged["field_sources"])
+        match.fingerprint = merged["source_fingerprint"]
+        if match.pending is not None:
+            match.pending = merged
+            return
+        match.values = merged
+        self.holding.append(match)
+        if match.pk in updates:
+            updates[match.pk] = merged
+        elif match.pk is not None:
+            bookkeeping[match.pk] = merged
+
     def replace(self, match: _Known, values: dict[str, Any], updates: dict[int, Any]) -> None:
-        """A changed, newer copy of a known publication replaces its imported fields."""
+        """The merge of a known publication and a copy that changes it replaces its fields."""
         self.index.forget(match)
         match.pmid, match.doi, match.pmcid = values["pmid"], values["doi"], values["pmcid"]
         match.title_key = (values["title_normalized"], values["year"])
         match.content_hash = values["content_hash"]
         match.date_revised = values["date_revised"]
         match.fingerprint = values["source_fingerprint"]
+        match.merged = bool(values["field_sources"])
+        match.journal = values["journal"]
+        match.author_key = _first_author_key(values["authors"])
         if match.pending is not None:
-            match.pending = values  # a later copy in this same batch replaces an earlier one
+            match.pending = values  # a later copy in this same batch merged into an earlier one
             self.duplicates += 1
         else:
             if match.pk is None:
                 match.pk = self.lookup_pk(match)
             updates[match.pk] = values
+            match.values = values
+            self.holding.append(match)
             if match.counted_update or match.inserted_here:
                 # Another copy of a record this import already stored or updated: one publication.
                 self.duplicates += 1
@@ -684,7 +984,7 @@ class _Importer:
         self.index.add(match)
 
     def lookup_pk(self, match: _Known) -> int:
-        """The id of a row this import inserted (rare: a file holding two versions of a record)."""
+        """The id of a row this import inserted (rare: a file holding two copies of a record)."""
         rows = Publication.objects.filter(import_batch=self.batch)
         if match.pmid:
             rows = rows.filter(pmid=match.pmid)
@@ -692,8 +992,15 @@ class _Importer:
             rows = rows.filter(doi=match.doi)
         elif match.title_key:
             rows = rows.filter(title_normalized=match.title_key[0], year=match.title_key[1])
-        pk: int = rows.order_by("pk").values_list("id", flat=True)[0]
-        return pk
+        author = match.first_author()
+        for pk, authors, journal in rows.order_by("pk").values_list("id", "authors", "journal"):
+            if (
+                match.pmid
+                or match.doi
+                or same_work(author, match.journal, _first_author_key(authors), journal)
+            ):
+                return int(pk)
+        raise LookupError(f"no row of this import matches {match.title_key}")
 
     # -- deletions and topic links -----------------------------------------------------------
 

@@ -10,7 +10,7 @@ import re
 
 RECORD_TAGS = ("PubmedArticle", "PubmedBookArticle", "DeleteCitation")
 # The record set's start tag (its name in group 1), and any record's start tag.
-ROOT_START = re.compile(rb"<(Pubmed(?:Article|Book)Set)[\s>]")
+ROOT_START = re.compile(rb"<(Pubmed(?:Article|Book|BookArticle)Set)[\s>]")
 RECORD_START = re.compile(rb"<(?:" + "|".join(RECORD_TAGS).encode() + rb")[\s>]")
 
 

@@ -7,7 +7,9 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import chain
 from typing import NamedTuple
+from urllib.parse import unquote
 
 
 class Author(NamedTuple):
@@ -34,6 +36,14 @@ class Author(NamedTuple):
 
 
 AUTHOR_FIELDS = Author._fields
+
+
+# The revision of what the readers extract, all formats together. Bump it whenever a change to a
+# parser changes what it reads from a file: between copies of equal date and source, the one read
+# by newer code wins, so re-importing a file after an upgrade replaces values an older reader got
+# wrong (an "UNLABELLED:" heading, initials rebuilt from a full name) instead of keeping them as
+# the longer value. 0: rows stored before revisions were recorded.
+PARSERS_REVISION = 1
 
 
 class ParsedRecord(NamedTuple):
@@ -114,21 +124,33 @@ class LiteratureParseError(Exception):
         super().__init__(f"{source}{where}: {message}")
 
 
-_DOI_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "doi:")
-_DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
+# A resolver in front of a DOI: https://doi.org/, http://dx.doi.org/, www.doi.org/, doi.org/,
+# and the "doi:" or "DOI " label (DOI Handbook 3.8: the doi: URI scheme and resolver forms).
+_DOI_RESOLVER = re.compile(r"^(?:https?://)?(?:www\.|dx\.)?doi\.org/+", re.IGNORECASE)
+_DOI_LABEL = re.compile(r"^doi(?::\s*|\s+)", re.IGNORECASE)
+# No whitespace and no control character (a NUL from a decoded "%00" cannot be stored).
+_DOI_RE = re.compile(r"^10\.\d{4,9}/[^\s\x00-\x1f\x7f]+$")
 
 
 def normalise_doi(value: str | None) -> str | None:
-    """Lower-case a DOI and strip resolver prefixes (DOIs are case-insensitive: DOI Handbook)."""
+    """Lower-case a DOI and strip resolver prefixes (DOIs are case-insensitive: DOI Handbook).
+
+    Takes the forms reference managers write: `https://doi.org/…`, `http://dx.doi.org/…`,
+    `www.doi.org/…`, `doi:…`, `DOI …`. A resolver URL is URL-decoded (`10.1000%2Fabc`), as is
+    a bare DOI whose slash is encoded; a DOI that already reads right is left as it is, so the
+    function gives its own output back unchanged.
+    """
     if not value:
         return None
     doi = value.strip()
-    lowered = doi.lower()
-    for prefix in _DOI_PREFIXES:
-        if lowered.startswith(prefix):
-            doi = doi[len(prefix) :]
-            lowered = lowered[len(prefix) :]
-    lowered = lowered.strip().rstrip(".")
+    resolver = _DOI_RESOLVER.match(doi)
+    if resolver:
+        doi = unquote(doi[resolver.end() :])
+    else:
+        doi = _DOI_LABEL.sub("", doi, count=1)
+        if "/" not in doi and "%2f" in doi.lower():
+            doi = unquote(doi)
+    lowered = doi.strip().lower().rstrip(".")
     return lowered if _DOI_RE.match(lowered) else None
 
 
@@ -159,3 +181,58 @@ def normalise_title(title: str) -> str:
         return _NON_WORD.sub(" ", title.lower()).strip()
     without_marks = _COMBINING.sub("", unicodedata.normalize("NFKD", title))
     return _NON_WORD.sub(" ", without_marks.casefold()).strip()
+
+
+# Caps on one record's fields (issue #14): far above real records, far below what exhausts memory.
+# The longest abstracts in PubMed are a few tens of thousands of characters (structured abstracts
+# of consensus statements); titles stay under 2,000; author lists of physics collaborations reach
+# about 5,000 names.
+MAX_ABSTRACT_CHARS = 200_000
+MAX_TEXT_CHARS = 20_000  # title, journal and every other text field
+MAX_LIST_ITEMS = 20_000  # authors, keywords, MeSH terms, publication types
+
+
+def oversized(record: ParsedRecord) -> str | None:
+    """Why a record is too large to be a real reference, naming the field, or None.
+
+    Runs once per record of a baseline file: one quick test, stricter than the caps, with C-level
+    builtins only; a record that fails it is measured field by field."""
+    authors = record.authors
+    terms = (record.keywords, record.mesh_terms, record.publication_types)
+    if (
+        len(record.abstract) <= MAX_ABSTRACT_CHARS
+        and len(record.title) + len(record.journal) <= MAX_TEXT_CHARS
+        and len(record.volume) + len(record.issue) + len(record.pages) + len(record.language)
+        <= MAX_TEXT_CHARS
+        and len(authors) + len(terms[0]) + len(terms[1]) + len(terms[2]) <= MAX_LIST_ITEMS
+        and max(map(len, chain(chain.from_iterable(authors), *terms)), default=0) <= MAX_TEXT_CHARS
+    ):
+        return None
+    return _oversized_field(record)
+
+
+def _oversized_field(record: ParsedRecord) -> str | None:
+    if len(record.abstract) > MAX_ABSTRACT_CHARS:
+        return f"the abstract is longer than {MAX_ABSTRACT_CHARS:,} characters"
+    for name in ("title", "journal", "volume", "issue", "pages", "language"):
+        if len(getattr(record, name)) > MAX_TEXT_CHARS:
+            return f"the {name} is longer than {MAX_TEXT_CHARS:,} characters"
+    for name, items, texts in (
+        ("authors", record.authors, list(chain.from_iterable(record.authors))),
+        ("keywords", record.keywords, record.keywords),
+        ("MeSH terms", record.mesh_terms, record.mesh_terms),
+        ("publication types", record.publication_types, record.publication_types),
+    ):
+        if len(items) > MAX_LIST_ITEMS:
+            return f"more than {MAX_LIST_ITEMS:,} {name}"
+        if texts and max(map(len, texts)) > MAX_TEXT_CHARS:
+            return f"one of the {name} is longer than {MAX_TEXT_CHARS:,} characters"
+    return None
+
+
+def checked(record: ParsedRecord) -> ParsedRecord | RecordError:
+    """The record, or a RecordError naming it and its oversized field."""
+    problem = oversized(record)
+    if problem is None:
+        return record
+    return RecordError(record.position, problem, record.pmid or record.title[:80] or None)

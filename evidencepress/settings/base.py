@@ -180,6 +180,9 @@ WAGTAIL_PRIVATE_PAGE_OPTIONS = {"SHARED_PASSWORD": False}
 # The clinical review workflow publishes on the last approval without a page publish permission
 # (evidencepress/articles/workflow_actions.py).
 WAGTAIL_FINISH_WORKFLOW_ACTION = "evidencepress.articles.workflow_actions.publish_approved"
+# Any edit after an approval sends the page back to the first step (Clinical review): the
+# revision that goes live is the one every step approved (docs/publishing.md, "Publish paths").
+WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT = True
 WAGTAILDOCS_PRIVATE_COLLECTION_OPTIONS = {"SHARED_PASSWORD": False}
 
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -89,11 +89,11 @@ def test_preview_shows_changes_and_writes_nothing_then_confirm_applies_them(
     assert first.site == "left temple"
     event = AuditEvent.objects.get(action="evidence.cases_imported")
     assert event.actor_id == curator.pk and event.detail["changed"] == 1
-    entry = ModelLogEntry.objects.for_instance(first).get(action="wagtail.edit")
+    # The evidence history (evidence/history.py) has the change, by whom, and from which row.
+    entry = ModelLogEntry.objects.for_instance(first).get(action="evidence.change")
     assert entry.user_id == curator.pk
-    assert entry.data == {
-        "source": "spreadsheet import", "file": "cases.csv", "row": 2, "columns": ["site"]
-    }  # fmt: skip
+    assert entry.data["reason"] == "Imported from cases.csv, row 2"
+    assert list(entry.data["changes"].values()) == [[old_site, "left temple"]]
     assert SESSION_KEY not in client.session
 
 

@@ -135,3 +135,33 @@ def test_an_unknown_topic_is_refused() -> None:
     with pytest.raises(CommandError, match="No topic with slug 'nope'"):
         run(str(FIXTURES / "medline" / "sample.xml"), "--topic", "nope")
     assert Publication.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("eric.nbib", (FIXTURES / "nbib" / "eric.nbib").read_bytes()),  # no PMIDs at all
+        ("untitled.ris", b"TY  - JOUR\nAU  - Lee, Min\nER  - \n\nTY  - JOUR\nPY  - 2020\nER  - \n"),
+        ("untitled.bib", b"@article{a, author = {Lee, Min}}\n@article{b, year = 2020}\n"),
+    ],
+)
+def test_skip_bad_fails_when_every_record_was_rejected(
+    topic: Topic, tmp_path: Path, name: str, data: bytes
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    err = io.StringIO()
+    with pytest.raises(CommandError, match=r"every record was rejected \(2\)"):
+        call_command(
+            "import_literature", str(path), "--topic", topic.slug, "--skip-bad", "--no-progress",
+            stdout=io.StringIO(), stderr=err,
+        )  # fmt: skip
+    assert err.getvalue().count(f"{name}: record ") == 2  # each one is named
+    assert ImportBatch.objects.count() == 0 and Publication.objects.count() == 0
+
+
+def test_skip_bad_with_one_good_record_succeeds(topic: Topic, tmp_path: Path) -> None:
+    path = tmp_path / "one-good.ris"
+    path.write_bytes(b"TY  - JOUR\nTI  - Good\nER  - \n\nTY  - JOUR\nPY  - 2020\nER  - \n")
+    out, _ = run(str(path), "--topic", topic.slug, "--skip-bad")
+    assert out.strip().splitlines()[-1] == "new 1, updated 0, duplicates 0, rejected 1"

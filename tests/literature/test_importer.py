@@ -112,7 +112,9 @@ TITLE = "Topical imiquimod for a scalp angiosarcoma"
 
 
 def entered_by_hand(**fields: object) -> Publication:
-    """A publication added in the admin, without identifiers (its form folds the title)."""
+    """A publication added in the admin, without identifiers (its form folds the title), by the
+    same first author as `record()`."""
+    fields.setdefault("authors", [{"last_name": "Muller", "fore_name": "A", "initials": "A"}])
     return Publication.objects.create(
         title=TITLE, title_normalized=normalise_title(TITLE), year=2019, **fields
     )
@@ -153,12 +155,20 @@ def test_publications_sharing_a_title_are_tried_oldest_first_whatever_order_they
     """A batch may learn of an older publication with a known title later (through its DOI)."""
     index = _Index()
     key = ("a shared title", 2019)
-    written_here = _Known(None, None, None, None, key, "c", None)
-    for known in (_Known(5, "5", None, None, key, "a", None), written_here):
+    by_kato = {"authors": [{"last_name": "Kato"}]}
+    written_here = _Known(None, None, None, None, key, "c", None, **by_kato)  # type: ignore[arg-type]
+    for known in (_Known(5, "5", None, None, key, "a", None, **by_kato), written_here):  # type: ignore[arg-type]
         index.add(known)
-    index.add(_Known(3, None, "10.1/x", None, key, "b", None))
+    index.add(_Known(3, None, "10.1/x", None, key, "b", None, authors='[{"last_name": "Kato"}]'))
     assert [k.pk for k in index.by_title[key]] == [3, 5, None]
-    values = {"pmid": "9", "doi": None, "title_normalized": key[0], "year": key[1]}
+    values = {
+        "pmid": "9",
+        "doi": None,
+        "title_normalized": key[0],
+        "year": key[1],
+        "authors": [{"last_name": "KATO"}],
+        "journal": "",
+    }
     assert index.find(values) is index.by_pk[3]
     index.forget(index.by_pk[3])
     assert index.find(values) is written_here  # PMID 5 is not PMID 9

@@ -22,10 +22,15 @@ FORMATS = ("medline_xml", "nbib", "ris", "bibtex")
 _SNIFF_BYTES = 8192
 _GZIP_MAGIC = b"\x1f\x8b"
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
-_XML_PUBMED = re.compile(rb"<(?:!DOCTYPE\s+)?(PubmedArticleSet|PubmedBookSet)\b")
+# PubmedBookArticleSet is the book set's root in NLM's DTD (pubmed_250101.dtd); some tools write
+# PubmedBookSet.
+_XML_PUBMED = re.compile(rb"<(?:!DOCTYPE\s+)?(Pubmed(?:Article|Book|BookArticle)Set)\b")
 _XML_START = re.compile(rb"^\s*<(\?xml|!DOCTYPE|[A-Za-z])")
 _NBIB = re.compile(rb"(?m)^PMID- ")
-_RIS = re.compile(rb"(?m)^TY  - ")
+_RIS = re.compile(rb"(?m)^TY[ \t]{0,3}-[ \t]")
+# MEDLINE tagged lines of a file without PMIDs (ERIC's and other databases' MEDLINE-format
+# exports): two of them, and no RIS TY line, make an .nbib file whose records lack a PMID.
+_NBIB_TAGS = re.compile(rb"(?m)^(?:OWN|STAT|FAU|TI|AU|AB|DP|SO|JT|TA|PT|LA|AID|PG)[ ]{0,3}- \S")
 _BIBTEX = re.compile(
     rb"(?im)^\s*@(article|book|inbook|incollection|inproceedings|misc|phdthesis|"
     rb"mastersthesis|techreport|unpublished|online|report|conference)\s*[{(]"
@@ -53,6 +58,8 @@ def detect_format(head: bytes, *, source: str) -> str:
         return "nbib"
     if _RIS.search(head):
         return "ris"
+    if len(_NBIB_TAGS.findall(head)) >= 2:
+        return "nbib"
     if _BIBTEX.search(head):
         return "bibtex"
     raise LiteratureParseError(

@@ -30,18 +30,20 @@ from evidencepress.literature.records import (
     ParsedRecord,
     RecordError,
     UnchangedRecord,
+    checked,
     normalise_doi,
     normalise_pmid,
 )
 
 FORMAT = "medline_xml"
-_ROOTS = {"PubmedArticleSet", "PubmedBookSet"}
+# PubmedBookArticleSet: the root NLM's DTD gives a set of book records; PubmedBookSet: older tools.
+_ROOTS = {"PubmedArticleSet", "PubmedBookSet", "PubmedBookArticleSet"}
 _YEAR = re.compile(r"(1[89]\d\d|20\d\d|21\d\d)")
 _SPACE = re.compile(r"\s+")
 _RETRACTED = "Retracted Publication"
 # Part of every fingerprint: change it whenever a change to this module changes what is extracted,
 # so that the next import re-reads records instead of trusting fingerprints from older code.
-PARSER_REVISION = 3
+PARSER_REVISION = 4
 PARSER_VERSION = f"evidencepress medline_xml {PARSER_REVISION}".encode()
 # Every fingerprint starts with the revision that took it (revision 3 on): the importer replaces
 # a fingerprint an older parser took, and keeps one of a copy formatted differently.
@@ -50,7 +52,12 @@ _CHUNK = 64
 
 
 def _text(element: Any) -> str:
-    """All text of an element, inline markup (<i>, <sup>, …) flattened, whitespace normalised."""
+    """All text of an element, inline markup (<i>, <sup>, …) flattened, whitespace normalised.
+
+    Markup that carries meaning keeps it: a superscript number is an exponent (`10^−19`), and a
+    MathML <sep/> separates two numbers (`17–29`; `17/29` in a rational, `1.2e3` in e-notation)
+    instead of gluing them together.
+    """
     if element is None:
         return ""
     value: str
@@ -59,8 +66,53 @@ def _text(element: Any) -> str:
         if not value:
             return ""
     else:
+        for _special in element.iter(_MEANINGFUL):
+            parts: list[str] = []
+            _flatten(element, parts)
+            return _clean("".join(parts))
         value = "".join(element.itertext())
     return _clean(value)
+
+
+_MATHML = "{http://www.w3.org/1998/Math/MathML}"
+_MEANINGFUL = ("sup", "sep", "msup", f"{_MATHML}sep", f"{_MATHML}msup", "mml:sep", "mml:msup")
+_SEPARATORS = {"rational": "/", "e-notation": "e", "complex-cartesian": " + i", "": "–"}
+_MINUS = str.maketrans({"-": "−", "–": "−"})
+
+
+def _local(tag: Any) -> str:
+    return tag.rpartition("}")[2].rpartition(":")[2] if isinstance(tag, str) else ""
+
+
+def _exponent(text: str) -> str:
+    text = text.strip()
+    return "^" + (text[:1].translate(_MINUS) + text[1:])
+
+
+def _flatten(element: Any, parts: list[str]) -> None:
+    if element.text:
+        parts.append(element.text)
+    for child in element:
+        name = _local(child.tag)
+        if name == "sep":
+            parts.append(_SEPARATORS.get(element.get("type", ""), "–"))
+        elif name == "sup":
+            inner = "".join(child.itertext())
+            # A number raised after a base (10, m, a bracket) is an exponent; a sign (CD31+) or a
+            # number before a word (an isotope, "<sup>18</sup>F-FDG") reads as it is.
+            before = next((part for part in reversed(parts) if part), "")[-1:]
+            raised = before.isalnum() or before in (")", "]")
+            parts.append(_exponent(inner) if raised and any(c.isdigit() for c in inner) else inner)
+        elif name == "msup" and len(child) >= 2:
+            base: list[str] = []
+            _flatten(child[0], base)
+            exponent: list[str] = []
+            _flatten(child[1], exponent)
+            parts.append("".join(base).strip() + _exponent("".join(exponent)))
+        else:
+            _flatten(child, parts)
+        if child.tail:
+            parts.append(child.tail)
 
 
 def _clean(value: str) -> str:
@@ -176,6 +228,8 @@ def _abstract(abstract: Any) -> str:
     for section in abstract.iterchildren("AbstractText"):
         body = _text(section)
         label = section.get("Label")
+        if label == "UNLABELLED":  # NLM's mark for a section without a heading: not a heading
+            label = None
         if body:
             parts.append(f"{label}: {body}" if label else body)
     return "\n\n".join(parts)
@@ -267,27 +321,29 @@ def _article(element: Any, position: int, fingerprint: str = "") -> ParsedItem:
     keywords: tuple[str, ...] = ()
     for keyword_list in keyword_lists:
         keywords += _texts(keyword_list, "Keyword")
-    return ParsedRecord(
-        source_format=FORMAT,
-        position=position,
-        title=title,
-        pmid=pmid,
-        doi=doi,
-        pmcid=_pmcid(ids),
-        journal=_stripped(journal.get("Title")) or _stripped(journal.get("ISOAbbreviation")),
-        year=_year(issue.get("PubDate")),
-        volume=_stripped(issue.get("Volume")),
-        issue=_stripped(issue.get("Issue")),
-        pages=_child_text(fields.get("Pagination"), "MedlinePgn"),
-        authors=_authors(fields.get("AuthorList")),
-        publication_types=types,
-        mesh_terms=mesh,
-        keywords=keywords,
-        abstract=_abstract(fields.get("Abstract")),
-        language=_stripped(fields.get("Language")),
-        retracted=_RETRACTED in types,
-        date_revised=_date(revised),
-        fingerprint=fingerprint,
+    return checked(
+        ParsedRecord(
+            source_format=FORMAT,
+            position=position,
+            title=title,
+            pmid=pmid,
+            doi=doi,
+            pmcid=_pmcid(ids),
+            journal=_stripped(journal.get("Title")) or _stripped(journal.get("ISOAbbreviation")),
+            year=_year(issue.get("PubDate")),
+            volume=_stripped(issue.get("Volume")),
+            issue=_stripped(issue.get("Issue")),
+            pages=_child_text(fields.get("Pagination"), "MedlinePgn"),
+            authors=_authors(fields.get("AuthorList")),
+            publication_types=types,
+            mesh_terms=mesh,
+            keywords=keywords,
+            abstract=_abstract(fields.get("Abstract")),
+            language=_stripped(fields.get("Language")),
+            retracted=_RETRACTED in types,
+            date_revised=_date(revised),
+            fingerprint=fingerprint,
+        )
     )
 
 
@@ -317,23 +373,25 @@ def _book(element: Any, position: int) -> ParsedItem:
     if not authors and book is not None:
         authors = _authors(book.find("AuthorList"))
     types = tuple(_text(t) for t in document.iterfind("PublicationType") if t.text)
-    return ParsedRecord(
-        source_format=FORMAT,
-        position=position,
-        title=title,
-        pmid=pmid,
-        doi=normalise_doi(ids.get("doi")),
-        pmcid=_pmcid(ids),
-        journal=_text(book.find("BookTitle")) if book is not None else "",
-        year=_year(book.find("PubDate")) if book is not None else None,
-        authors=authors,
-        publication_types=types,
-        keywords=tuple(_text(k) for k in document.iterfind("KeywordList/Keyword")),
-        abstract=_abstract(document.find("Abstract")),
-        language=document.findtext("Language") or "",
-        retracted=_RETRACTED in types,
-        date_revised=_date(document.find("DateRevised")),
-        is_book=True,
+    return checked(
+        ParsedRecord(
+            source_format=FORMAT,
+            position=position,
+            title=title,
+            pmid=pmid,
+            doi=normalise_doi(ids.get("doi")),
+            pmcid=_pmcid(ids),
+            journal=_text(book.find("BookTitle")) if book is not None else "",
+            year=_year(book.find("PubDate")) if book is not None else None,
+            authors=authors,
+            publication_types=types,
+            keywords=tuple(_text(k) for k in document.iterfind("KeywordList/Keyword")),
+            abstract=_abstract(document.find("Abstract")),
+            language=document.findtext("Language") or "",
+            retracted=_RETRACTED in types,
+            date_revised=_date(document.find("DateRevised")),
+            is_book=True,
+        )
     )
 
 

@@ -17,13 +17,16 @@ from evidencepress.literature.records import (
     ParsedItem,
     ParsedRecord,
     RecordError,
+    checked,
     normalise_doi,
     normalise_pmid,
 )
 
+from ._names import initials_of
 from ._text import first_year, read_utf8
 
 FORMAT = "nbib"
+RECORD_START = re.compile(rb"(?m)^PMID-")
 _LINE = re.compile(r"^([A-Z][A-Z0-9]{0,3})\s*- ?(.*)$")
 
 
@@ -67,27 +70,55 @@ def _revised(value: str | None) -> date | None:
         return None
 
 
-def _record(position: int, fields: list[tuple[str, str]]) -> ParsedItem:
-    tags: dict[str, list[str]] = {}
+def _au_line(value: str) -> tuple[str, str]:
+    """An AU line, "Saqi MA": the surname and MEDLINE's initials (no initials: "Madonna")."""
+    surname, space, initials = value.strip().rpartition(" ")
+    if space and initials.isalpha() and initials.isupper() and len(initials) <= 4:
+        return surname, initials
+    return value.strip(), ""
+
+
+def _authors(fields: list[tuple[str, str]]) -> tuple[Author, ...]:
+    """Authors in order: FAU gives the names, the AU line after it MEDLINE's own initials (so
+    that "Saqi, Mansoor A" has "MA", as in the XML); CN a group. A record with AU lines only
+    (before 2002) takes surname and initials from them."""
+    has_full = any(tag == "FAU" for tag, _ in fields)
     authors: list[Author] = []
+    awaiting = False  # the last author came from FAU and its AU line has not been seen
     for tag, value in fields:
-        tags.setdefault(tag, []).append(value)
         if tag == "FAU":
             last, _, fore = value.partition(",")
             fore = fore.strip()
-            initials = "".join(part[0] for part in fore.replace("-", " ").split() if part)
-            authors.append(Author(last_name=last.strip(), fore_name=fore, initials=initials))
+            authors.append(
+                Author(last_name=last.strip(), fore_name=fore, initials=initials_of(fore))
+            )
+            awaiting = True
+        elif tag == "AU":
+            surname, initials = _au_line(value)
+            if awaiting:
+                if initials:
+                    authors[-1] = authors[-1]._replace(initials=initials)
+            elif not has_full:
+                authors.append(Author(last_name=surname, initials=initials))
+            awaiting = False
         elif tag == "CN":
             authors.append(Author(collective_name=value))
+            awaiting = False
+    return tuple(authors)
+
+
+_UNLABELLED = re.compile(r"(^|\s)UNLABELLED:\s*")
+
+
+def _record(position: int, fields: list[tuple[str, str]]) -> ParsedItem:
+    tags: dict[str, list[str]] = {}
+    for tag, value in fields:
+        tags.setdefault(tag, []).append(value)
+    authors = _authors(fields)
 
     def one(tag: str) -> str:
         return tags.get(tag, [""])[0]
 
-    if not any(a.last_name for a in authors) and "AU" in tags:
-        persons = [
-            Author(last_name=v.rsplit(" ", 1)[0], initials=v.rsplit(" ", 1)[-1]) for v in tags["AU"]
-        ]
-        authors = persons + [a for a in authors if a.collective_name]
     pmid = normalise_pmid(one("PMID"))
     title = one("TI") or one("BTI")
     if pmid is None:
@@ -97,32 +128,34 @@ def _record(position: int, fields: list[tuple[str, str]]) -> ParsedItem:
     ids = tags.get("AID", []) + tags.get("LID", [])
     types = tuple(tags.get("PT", []))
     pmcid = one("PMC") or _bracketed(ids, "pmc") or None
-    return ParsedRecord(
-        source_format=FORMAT,
-        position=position,
-        title=title,
-        pmid=pmid,
-        doi=normalise_doi(_bracketed(ids, "doi")),
-        pmcid=pmcid,
-        journal=one("JT") or one("TA"),
-        year=first_year(one("DP")),
-        volume=one("VI"),
-        issue=one("IP"),
-        pages=one("PG"),
-        authors=tuple(authors),
-        publication_types=types,
-        mesh_terms=tuple(v.split("/")[0].lstrip("*").strip() for v in tags.get("MH", [])),
-        keywords=tuple(tags.get("OT", [])),
-        abstract=one("AB"),
-        language=one("LA"),
-        retracted="Retracted Publication" in types,
-        date_revised=_revised(one("LR")),
-        is_book="BTI" in tags and "TI" not in tags,
+    return checked(
+        ParsedRecord(
+            source_format=FORMAT,
+            position=position,
+            title=title,
+            pmid=pmid,
+            doi=normalise_doi(_bracketed(ids, "doi")),
+            pmcid=pmcid,
+            journal=one("JT") or one("TA") or one("BTI") or one("CTI"),
+            year=first_year(one("DP")),
+            volume=one("VI"),
+            issue=one("IP"),
+            pages=one("PG"),
+            authors=tuple(authors),
+            publication_types=types,
+            mesh_terms=tuple(v.split("/")[0].lstrip("*").strip() for v in tags.get("MH", [])),
+            keywords=tuple(tags.get("OT", [])),
+            abstract=_UNLABELLED.sub(r"\1", one("AB")),
+            language=one("LA"),
+            retracted="Retracted Publication" in types,
+            date_revised=_revised(one("LR")),
+            is_book="BTI" in tags,
+        )
     )
 
 
 def parse(stream: BinaryIO, *, source: str) -> Iterator[ParsedItem]:
     """Yield one item per MEDLINE record."""
-    text = read_utf8(stream, source=source)
+    text = read_utf8(stream, source=source, record_start=RECORD_START)
     for position, (_line, fields) in enumerate(_records(text, source), start=1):
         yield _record(position, fields)

@@ -59,6 +59,13 @@ class Command(BaseCommand):
                         self.stderr.write(
                             f"{path.name}: record {error.position}{ident}: {error.message}"
                         )
+                kept = totals["new"] + totals["updated"] + totals["duplicates"]
+                if totals["rejected"] and not kept:
+                    # --skip-bad keeps the good records; with none, the run failed (#17).
+                    message = f"every record was rejected ({totals['rejected']})"
+                    raise CommandError(f"{message}: nothing was imported.") from ImportRejected(
+                        message
+                    )
         except (ImportRejected, LiteratureParseError) as exc:
             raise CommandError(f"{exc}\nNothing was imported.") from exc
         self.stdout.write(
