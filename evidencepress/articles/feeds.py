@@ -18,18 +18,15 @@ from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape, linebreaks
 
+from evidencepress.evidence import notices
 from evidencepress.evidence.models import ReportedPatient, Topic
 
 from .blocks import CASE_BLOCKS
 from .models import ArticlePage
 
 FEED_SIZE = 30
-DEMO_NOTE = (
-    "Demonstration data — not medical evidence: this article shows invented, illustrative cases."
-)
-NOT_ADVICE = (
-    "Information, not medical advice: decide about any treatment together with your specialist."
-)
+DEMO_NOTE = f"{notices.DEMO_LABEL}: this article shows invented, illustrative cases."
+NOT_ADVICE = notices.NOT_ADVICE_FULL
 
 
 # Characters XML 1.0 cannot carry. Django's feed writer refuses them (a 500 for the whole feed),

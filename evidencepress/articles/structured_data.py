@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-DEMO_DESCRIPTION = "Demonstration data — not medical evidence"
+from evidencepress.evidence.notices import DEMO_LABEL
+
+DEMO_DESCRIPTION = DEMO_LABEL
 
 
 @dataclass(frozen=True, slots=True)

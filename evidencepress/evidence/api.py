@@ -31,6 +31,7 @@ from django.views.decorators.csrf import csrf_exempt
 from evidencepress.core import ratelimit
 from evidencepress.core.exceptions import RateLimitUnavailable
 
+from . import notices
 from .certainty import Certainty
 from .exceptions import ApiError
 from .export import COLUMNS, case_queryset, case_row
@@ -48,10 +49,7 @@ DEMO_NOTICE = (
     "Includes demonstration data: invented, illustrative cases that are not medical evidence. "
     "Rows and cases with demonstration_data / is_demo true are not real patients."
 )
-NOT_ADVICE = (
-    "Information from published case reports, not medical advice. Case reports cannot show "
-    "what will happen to one person: decide about treatment with a specialist."
-)
+NOT_ADVICE = notices.NOT_ADVICE_FULL
 DEFAULT_RATE_LIMIT = (60, 60)  # requests, seconds
 REVIEWED_LABEL = (
     "Clinically reviewed evidence: the topic's evidence as a clinician last approved it in "

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 from .models import ReportedPatient, Topic
 from .querysets import PatientQuerySet, unshown_publication_fields
+from .vocabulary import BUILTIN
 
 # (column, description). The order is the CSV column order; docs/data-dictionary.md lists these.
+# The values of choice columns come from the case vocabulary (evidence.vocabulary).
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("case_id", "EvidencePress id of the case"),
     ("label", "How the report names the case"),
@@ -20,11 +23,11 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("doi", "DOI of the publication"),
     ("age", "Age in years"),
     ("sex", "female, male, other, unknown"),
-    ("setting", "scalp_face, radiation, lymphoedema, other, unknown"),
+    ("setting", BUILTIN.values(BUILTIN.settings)),
     ("site", "Body site as reported"),
     ("lesion_size_mm", "Largest lesion diameter in millimetres"),
     ("lesion_count", "Number of lesions"),
-    ("lesion_depth", "superficial, nodular, deep, widespread, unknown"),
+    ("lesion_depth", BUILTIN.values(BUILTIN.depths)),
     ("surgery_candidate", "true, false or empty (not reported)"),
     ("prior_treatments", "Treatment slugs separated by ';'"),
     ("concurrent_treatments", "Treatment slugs separated by ';'"),
@@ -32,14 +35,14 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("regimen_frequency_per_week", "Applications per week"),
     ("regimen_duration_weeks", "Treatment duration in weeks"),
     ("occlusion", "true, false or empty"),
-    ("response", "complete, partial, stable, progression, unknown"),
-    ("response_assessment", "clinical, histological, clinical_histological, imaging, unknown"),
+    ("response", BUILTIN.values(BUILTIN.responses)),
+    ("response_assessment", BUILTIN.values(BUILTIN.assessments)),
     ("time_to_response_weeks", "Weeks from start of treatment to response"),
     ("follow_up_months", "Months of follow-up"),
     ("recurrence", "true, false or empty"),
     ("recurrence_months", "Months to recurrence"),
     ("treatment_stopped_early", "true, false or empty"),
-    ("status_at_last_follow_up", "ned, awd, dod, doc, unknown"),
+    ("status_at_last_follow_up", BUILTIN.values(BUILTIN.statuses)),
     ("adverse_events", "kind (severity) entries separated by ';'"),
     ("verified", "A second curator checked every fact against the source"),
 )
@@ -129,3 +132,23 @@ def case_row(p: ReportedPatient) -> dict[str, Any]:
         "adverse_events": ";".join(f"{e.kind} ({e.severity})" for e in p.adverse_events.all()),
         "verified": p.verified,
     }
+
+
+def xlsx_bytes(rows: list[dict[str, Any]], *, note: str = "") -> bytes:
+    """The rows as an .xlsx workbook: an optional "# note" line, the header, one row per case.
+
+    Text cells carry the same formula guard as the CSV (a leading '), so that no cell is ever
+    stored as a formula; numbers stay numbers.
+    """
+    from openpyxl import Workbook  # imported here: only workbook exports need it
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("cases")
+    if note:
+        sheet.append([f"# {note}"])
+    sheet.append([name for name, _ in COLUMNS])
+    for row in rows:
+        sheet.append([csv_cell(row[name]) for name, _ in COLUMNS])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

@@ -19,6 +19,14 @@ from evidencepress.core.models import TimeStampedModel
 from evidencepress.core.text import VisibleTitleMixin, reveal_invisible, strip_invisible
 
 from .querysets import PatientQuerySet, PublicationQuerySet
+from .vocabulary import BUILTIN, Term
+
+
+def vocabulary_choices(name: str, terms: tuple[Term, ...]) -> type[models.TextChoices]:
+    """A TextChoices enum of the vocabulary's terms (members named by the value upper-cased)."""
+    return models.TextChoices(  # type: ignore[return-value]
+        name, [(term.value.upper(), (term.value, term.label)) for term in terms]
+    )
 
 
 class Topic(VisibleTitleMixin, TimeStampedModel):
@@ -195,40 +203,13 @@ class ReportedPatient(TimeStampedModel, ClusterableModel):
         OTHER = "other", "Other"
         UNKNOWN = "unknown", "Not reported"
 
-    class Setting(models.TextChoices):
-        SCALP_FACE = "scalp_face", "Scalp or face (head and neck, not radiation-associated)"
-        RADIATION = "radiation", "Radiation-associated (e.g. breast after radiotherapy)"
-        LYMPHOEDEMA = "lymphoedema", "Lymphoedema-associated (Stewart–Treves)"
-        OTHER = "other", "Other"
-        UNKNOWN = "unknown", "Not reported"
-
-    class Depth(models.TextChoices):
-        SUPERFICIAL = "superficial", "Superficial (patch or plaque)"
-        NODULAR = "nodular", "Nodular"
-        DEEP = "deep", "Deep or invasive"
-        WIDESPREAD = "widespread", "Widespread or multifocal"
-        UNKNOWN = "unknown", "Not reported"
-
-    class Response(models.TextChoices):
-        COMPLETE = "complete", "Complete response"
-        PARTIAL = "partial", "Partial response"
-        STABLE = "stable", "Stable disease"
-        PROGRESSION = "progression", "Progression"
-        UNKNOWN = "unknown", "Not reported"
-
-    class Assessment(models.TextChoices):
-        CLINICAL = "clinical", "Clinical examination"
-        HISTOLOGICAL = "histological", "Biopsy (histology)"
-        CLINICAL_AND_HISTOLOGICAL = "clinical_histological", "Clinical and biopsy"
-        IMAGING = "imaging", "Imaging"
-        UNKNOWN = "unknown", "Not reported"
-
-    class Status(models.TextChoices):
-        NO_EVIDENCE = "ned", "Alive, no evidence of disease"
-        WITH_DISEASE = "awd", "Alive with disease"
-        DIED_OF_DISEASE = "dod", "Died of disease"
-        DIED_OTHER = "doc", "Died of other causes"
-        UNKNOWN = "unknown", "Not reported"
+    # The case vocabulary lives in evidence.vocabulary (one definition for models, export,
+    # import, request form and summaries); member names are the values upper-cased.
+    Setting = vocabulary_choices("Setting", BUILTIN.settings)
+    Depth = vocabulary_choices("Depth", BUILTIN.depths)
+    Response = vocabulary_choices("Response", BUILTIN.responses)
+    Assessment = vocabulary_choices("Assessment", BUILTIN.assessments)
+    Status = vocabulary_choices("Status", BUILTIN.statuses)
 
     publication = ParentalKey(Publication, on_delete=models.CASCADE, related_name="patients")
     topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="patients")
@@ -341,12 +322,7 @@ class ReportedPatient(TimeStampedModel, ClusterableModel):
 class AdverseEvent(models.Model):
     """A side effect reported for one patient."""
 
-    class Severity(models.TextChoices):
-        MILD = "mild", "Mild"
-        MODERATE = "moderate", "Moderate"
-        SEVERE = "severe", "Severe"
-        LIFE_THREATENING = "life_threatening", "Life-threatening"
-        UNKNOWN = "unknown", "Not reported"
+    Severity = vocabulary_choices("Severity", BUILTIN.severities)
 
     patient = ParentalKey(ReportedPatient, on_delete=models.CASCADE, related_name="adverse_events")
     kind = models.CharField(

@@ -38,15 +38,14 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from .notices import DEMO_LABEL
 from .synthesis import RESPONSES, CaseData, Distribution, Proportion, Synthesis
+from .vocabulary import BUILTIN, UNKNOWN
 
-DEMO_NOTICE = "Demonstration data — not medical evidence"
-RESPONSE_LABELS = {
-    "complete": "Complete response",
-    "partial": "Partial response",
-    "stable": "Stable disease",
-    "progression": "Progression",
-    "unknown": "Response not reported",
+DEMO_NOTICE = DEMO_LABEL
+# The curator's words; "not reported" says what was not reported, as the legend stands alone.
+RESPONSE_LABELS = {term.value: term.label for term in BUILTIN.responses} | {
+    UNKNOWN: "Response not reported"
 }
 # Okabe–Ito colours, chosen so that each category also has its own lightness and pattern.
 RESPONSE_STYLE: dict[str, tuple[str, str]] = {

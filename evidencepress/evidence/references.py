@@ -24,9 +24,11 @@ from typing import Any, Protocol
 
 from evidencepress.core.text import strip_invisible
 
+from . import notices
+
 MAX_AUTHORS = 6
 LISTED_WHEN_TRUNCATED = 3
-DEMO_LABEL = "Demonstration data — not medical evidence"
+DEMO_LABEL = notices.DEMO_LABEL
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,18 +1,25 @@
-"""Writes for the evidence base that span models: pinning the evidence a clinician reviewed."""
+"""Writes for the evidence base that span models: pinning the evidence a clinician reviewed, and
+importing cases from a spreadsheet (shared by the command and the admin)."""
 
 from __future__ import annotations
 
 import datetime
 import threading
 from collections import OrderedDict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
+from wagtail.log_actions import LogContext
+
+from evidencepress.core.audit import audit_record
 
 from . import snapshots
-from .models import EvidenceSnapshot, ReportedPatient, Topic
+from .case_import import CasePlan, PlannedCase, plan_case_import
+from .history import recorded_reason
+from .models import AdverseEvent, EvidenceSnapshot, ReportedPatient, Topic, Treatment
 from .selection import CaseFilters, TopicReport, build_report, topic_report
 
 
@@ -172,3 +179,102 @@ def reviewed_cases_from(publication: Any) -> tuple[int, bool]:
         reviewed += len(pinned)
         changed = changed or pinned != current
     return reviewed, changed
+
+
+# --- cases from a spreadsheet (docs/cases-spreadsheet.md) -------------------------------------
+
+
+class CaseImportRefused(Exception):
+    """The file has errors, or the evidence changed since the preview: nothing was written."""
+
+    def __init__(self, message: str, plan: CasePlan) -> None:
+        super().__init__(message)
+        self.plan = plan
+
+
+@dataclass(frozen=True)
+class CaseImportResult:
+    plan: CasePlan
+    created: int
+    changed: int
+    unchanged: int
+
+
+@transaction.atomic
+def import_cases(
+    *,
+    topic: Topic,
+    data: bytes,
+    name: str,
+    user: Any = None,
+    request: HttpRequest | None = None,
+    expected_fingerprint: str | None = None,
+) -> CaseImportResult:
+    """Import a spreadsheet of cases into `topic`, all or nothing (docs/cases-spreadsheet.md).
+
+    A case is matched by publication and label: new rows are created, changed rows updated,
+    unchanged rows left alone. With `expected_fingerprint` (the preview's), the import is
+    refused unless it would do exactly what was previewed. Raises CaseImportRefused, having
+    written nothing, when any row has an error.
+    """
+    # Lock the topic row so that two imports into one topic run one after the other.
+    Topic.objects.select_for_update().filter(pk=topic.pk).first()
+    plan = plan_case_import(topic=topic, data=data, name=name)
+    if plan.errors:
+        raise CaseImportRefused(f"{len(plan.errors)} error(s); nothing was imported.", plan)
+    if expected_fingerprint is not None and plan.fingerprint != expected_fingerprint:
+        raise CaseImportRefused(
+            "The file or the cases changed since the preview; nothing was imported. "
+            "Upload the file again to see what it would change now.",
+            plan,
+        )
+    treatments = {t.slug: t for t in Treatment.objects.all()}
+    actor = user if user is not None else getattr(request, "user", None)
+    # The evidence history (evidence/history.py) records each change field by field; the
+    # importer is its user and the file and row its reason.
+    with LogContext(user=actor if getattr(actor, "is_authenticated", False) else None):
+        for case in plan.cases:
+            if case.action != "unchanged":
+                with recorded_reason(f"Imported from {plan.file}, row {case.row}"):
+                    _apply(case, topic, treatments)
+    counts = plan.counts
+    audit_record(
+        action="evidence.cases_imported",
+        actor=user,
+        request=request,
+        object_type="evidence.topic",
+        object_id=str(topic.pk),
+        detail={"file_sha256": plan.digest, **counts},
+    )
+    return CaseImportResult(plan, counts["new"], counts["changed"], counts["unchanged"])
+
+
+def _apply(case: PlannedCase, topic: Topic, treatments: dict[str, Treatment]) -> None:
+    patient = case.existing or ReportedPatient(topic=topic, publication=case.publication)
+    patient.label = case.label
+    for name, value in case.values.items():
+        setattr(patient, name, value)
+    # ParentalManyToMany: held on the instance and written by save().
+    patient.prior_treatments.set([treatments[slug] for slug in case.prior])
+    patient.concurrent_treatments.set([treatments[slug] for slug in case.concurrent])
+    patient.full_clean()
+    patient.save()
+    if case.existing is None:
+        # A case of the topic makes its publication one of the topic's sources.
+        case.publication.topics.add(topic)
+    _apply_events(patient, case.adverse_events)
+
+
+def _apply_events(patient: ReportedPatient, wanted: tuple[tuple[str, str], ...]) -> None:
+    """Keep the events still listed (with their descriptions), add the new, delete the rest."""
+    remaining = list(wanted)
+    for event in AdverseEvent.objects.filter(patient=patient).order_by("pk"):
+        pair = (event.kind, event.severity)
+        if pair in remaining:
+            remaining.remove(pair)
+        else:
+            event.delete()
+    for kind, severity in remaining:
+        event = AdverseEvent(patient=patient, kind=kind, severity=severity)
+        event.full_clean()
+        event.save()

@@ -24,8 +24,10 @@ from operator import itemgetter
 from statistics import median
 from typing import Any, NamedTuple
 
-RESPONSES = ("complete", "partial", "stable", "progression", "unknown")
-SEVERITIES = ("mild", "moderate", "severe", "life_threatening", "unknown")
+from .vocabulary import BUILTIN
+
+RESPONSES = BUILTIN.response_values
+SEVERITIES = BUILTIN.severity_values
 # The fields counted as missing, with the value that means "not reported" for choice fields.
 TRACKED_FIELDS: dict[str, object] = {
     "age": None,

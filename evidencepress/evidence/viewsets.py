@@ -34,6 +34,7 @@ from wagtail.admin.widgets import Button, HeaderButton
 
 from .forms import PublicationForm, case_field_choices
 from .history import recorded_reason, topics_fed_by
+from .import_views import REQUIRED_PERMISSIONS, CaseImportView
 from .models import (
     Appraisal,
     EvidenceFact,
@@ -43,10 +44,10 @@ from .models import (
     Topic,
     Treatment,
 )
+from .notices import DEMO_LABEL
 from .selectors import published_pages
 from .views import TopicHistoryView, TopicSummaryView
 
-DEMO_LABEL = "Demonstration data — not medical evidence"
 REASON_HELP = (
     "Pages published to readers use this evidence. Say why it changes; the reason is kept in the "
     "evidence history."
@@ -549,6 +550,19 @@ class PatientIndexView(generic.IndexView):
     def get_base_queryset(self) -> QuerySet[ReportedPatient]:
         return super().get_base_queryset().select_related("publication", "topic")
 
+    @cached_property
+    def header_buttons(self) -> list[Any]:
+        buttons = list(super().header_buttons)
+        if all(self.user_has_permission(action) for action in REQUIRED_PERMISSIONS):
+            buttons.append(
+                HeaderButton(
+                    "Import from spreadsheet",
+                    url=reverse("reportedpatient:import"),
+                    icon_name="upload",
+                )
+            )
+        return buttons
+
 
 class PatientEditView(EvidenceEditView):
     @property
@@ -594,6 +608,13 @@ class ReportedPatientViewSet(ModelViewSet):
     ]
     search_backend_name = None
     panels = patient_panels(with_publication=True)
+
+    @property
+    def import_view(self) -> Any:
+        return self.construct_view(CaseImportView, index_url_name=self.get_url_name("index"))
+
+    def get_urlpatterns(self) -> list[Any]:
+        return [*super().get_urlpatterns(), path("import/", self.import_view, name="import")]
 
 
 # --- the rest of the evidence base -----------------------------------------------------------

@@ -30,19 +30,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from evidencepress.evidence import notices
 from evidencepress.evidence.certainty import Certainty, Gap
+from evidencepress.evidence.notices import DEMO_LABEL
 from evidencepress.evidence.synthesis import CaseData, Synthesis
+from evidencepress.evidence.vocabulary import BUILTIN
 
 from . import readability
 from .glossary import Term, terms_used
 from .matching import WEIGHTS, Match, Situation
 
-DEMO_LABEL = "Demonstration data — not medical evidence"
 SPECIALIST = "Follow your specialist's plan."
-NOT_ADVICE = (
-    "This is information, not medical advice. Please make every choice about treatment with "
-    "your specialist."
-)
+# The shared sentence, then the summary's own plainer request (its readability is tested).
+NOT_ADVICE = f"{notices.NOT_ADVICE} Please make every choice about treatment with your specialist."
 TOPICAL_NOT_ENOUGH = "Topical treatment alone is unlikely to be enough."
 FACT_KINDS = ("mechanism", "common", "uncommon", "serious")
 # Words in a question that mean the reader wants to know what dose or schedule to use.
@@ -56,18 +56,10 @@ NUMBER = re.compile(r"\d+(?:\.\d+)?")
 MAX_CASES_LISTED = 10
 MAX_SOURCES_CITED = 5
 
-OUTCOMES = (
-    ("complete", "cleared completely"),
-    ("partial", "got partly better"),
-    ("stable", "stayed about the same"),
-    ("progression", "got worse"),
-)
-SETTING_WORDS = {
-    "scalp_face": "on the scalp or face",
-    "radiation": "after radiotherapy (for example, to the breast)",
-    "lymphoedema": "linked to lymphoedema",
-    "other": "in another setting",
-}
+OUTCOMES = BUILTIN.response_phrases()
+SETTING_WORDS = BUILTIN.setting_phrases()
+EXTENSIVE = BUILTIN.extensive_depths
+IMPROVED = BUILTIN.improved_responses
 MATCHED_WORDS = {
     "setting": "Same kind of angiosarcoma",
     "depth": "Same depth",
@@ -446,9 +438,9 @@ def _extensive(inputs: DraftInputs, w: _Writer, drug: str) -> Section:
         "mainly on the top layers of the skin. Deeper or wider disease usually needs other "
         "treatment too, such as surgery, radiotherapy or medicine that works through the blood.",
     ]
-    extensive = [c for c in inputs.topic_cases if c.lesion_depth in ("deep", "widespread")]
+    extensive = [c for c in inputs.topic_cases if c.lesion_depth in EXTENSIVE]
     if extensive:
-        better = sum(1 for c in extensive if c.response in ("complete", "partial"))
+        better = sum(1 for c in extensive if c.response in IMPROVED)
         cleared = sum(1 for c in extensive if c.response == "complete")
         with_other = sum(1 for c in extensive if c.concurrent_treatments)
         source = "topic cases with deep or widespread disease"
@@ -478,7 +470,7 @@ def _current(situation: Situation, inputs: DraftInputs, w: _Writer, drug: str) -
         if not together:
             blocks.append(f"No reported case used {drug} together with {name}.")
             continue
-        better = sum(1 for c in together if c.response in ("complete", "partial"))
+        better = sum(1 for c in together if c.response in IMPROVED)
         blocks.append(
             f"{w.number(len(together), source)} of "
             f"{_cases(total, w, 'topic synthesis: patients')} used {drug} together with {name}. "

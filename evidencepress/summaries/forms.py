@@ -13,25 +13,14 @@ from django.conf import settings
 
 from evidencepress.core.text import strip_invisible
 from evidencepress.evidence.models import Topic, Treatment
+from evidencepress.evidence.vocabulary import BUILTIN
 
 CONSENT_VERSION = "2026-11-1"
 DEMO_TOPIC_SLUG = "imiquimod-angiosarcoma"
 HONEYPOT_FIELD = "website"
 
-SETTING_CHOICES = [
-    ("scalp_face", "On the scalp or face"),
-    ("radiation", "On the breast or chest, after radiotherapy (radiation-associated)"),
-    ("lymphoedema", "In a swollen arm or leg (lymphoedema-associated)"),
-    ("other", "Somewhere else"),
-    ("unsure", "Not sure"),
-]
-DEPTH_CHOICES = [
-    ("superficial", "A flat or slightly raised patch on the skin"),
-    ("nodular", "A lump (nodule)"),
-    ("deep", "It goes deep under the skin"),
-    ("widespread", "Many areas, or it has spread widely"),
-    ("unknown", "Not sure"),
-]
+SETTING_CHOICES = BUILTIN.setting_answers()
+DEPTH_CHOICES = BUILTIN.depth_answers()
 SURGERY_CHOICES = [("yes", "Yes"), ("no", "No"), ("unsure", "Not sure")]
 DETAIL_CHOICES = [
     ("short", "Short: the main points on one page"),

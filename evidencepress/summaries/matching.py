@@ -33,11 +33,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from evidencepress.evidence.synthesis import CaseData
+from evidencepress.evidence.vocabulary import BUILTIN, UNKNOWN, UNSURE
 
-SETTINGS = ("scalp_face", "radiation", "lymphoedema", "other", "unknown", "unsure")
-DEPTHS = ("superficial", "nodular", "deep", "widespread", "unknown")
+SETTINGS = BUILTIN.reader_setting_values
+DEPTHS = BUILTIN.depth_values
 DETAILS = ("short", "detailed")
-UNKNOWN_VALUES = frozenset({"", "unknown", "unsure"})
+UNKNOWN_VALUES = frozenset({"", UNKNOWN, UNSURE})
 
 WEIGHTS: dict[str, float] = {
     "setting": 3.0,
@@ -59,43 +60,10 @@ FEATURE_NAMES: dict[str, str] = {
 # A case must reach this share of the reader's known features to count as "like yours".
 SIMILAR_SCORE = 0.6
 
-_DEPTH_GROUP = {
-    "superficial": "local",
-    "nodular": "local",
-    "deep": "extensive",
-    "widespread": "extensive",
-}
+_DEPTH_GROUP = BUILTIN.depth_groups
 _SIZE_BANDS = ((20, "small"), (50, "medium"))
 _SITE_STOPWORDS = frozenset({"and", "the", "of", "on", "left", "right", "side", "my", "a", "upper"})
-_SITE_REGIONS: dict[str, str] = {
-    "scalp": "head",
-    "head": "head",
-    "crown": "head",
-    "vertex": "head",
-    "temple": "face",
-    "face": "face",
-    "forehead": "face",
-    "nose": "face",
-    "cheek": "face",
-    "ear": "face",
-    "eyelid": "face",
-    "lip": "face",
-    "chin": "face",
-    "jaw": "face",
-    "neck": "neck",
-    "breast": "chest",
-    "chest": "chest",
-    "wall": "chest",
-    "trunk": "trunk",
-    "back": "trunk",
-    "abdomen": "trunk",
-    "arm": "limb",
-    "forearm": "limb",
-    "hand": "limb",
-    "leg": "limb",
-    "thigh": "limb",
-    "foot": "limb",
-}
+_SITE_REGIONS = BUILTIN.site_regions
 
 
 @dataclass(frozen=True)
@@ -130,7 +98,7 @@ class Situation:
     @property
     def extensive(self) -> bool:
         """Deep or widespread disease, where topical treatment alone is unlikely to be enough."""
-        return self.lesion_depth in ("deep", "widespread")
+        return self.lesion_depth in BUILTIN.extensive_depths
 
 
 @dataclass(frozen=True)

@@ -8,19 +8,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from evidencepress.evidence.models import Topic
+from evidencepress.evidence.plots import RESPONSE_LABELS
 from evidencepress.evidence.selection import CaseFilters, summarise_topic
 from evidencepress.evidence.synthesis import RESPONSES, Proportion, Synthesis
 
 DEMO_WARNING = (
     "Includes demonstration data: invented, illustrative cases that are not medical evidence."
 )
-LABELS = {
-    "complete": "Complete response",
-    "partial": "Partial response",
-    "stable": "Stable disease",
-    "progression": "Progression",
-    "unknown": "Response not reported",
-}
+LABELS = RESPONSE_LABELS
 
 
 def _percent(value: float | None) -> str:

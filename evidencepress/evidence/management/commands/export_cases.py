@@ -1,4 +1,4 @@
-"""python manage.py export_cases --topic SLUG --format csv|json [--no-demo] [--output FILE]"""
+"""python manage.py export_cases --topic SLUG --format csv|json|xlsx [--no-demo] [--output FILE]"""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from evidencepress.evidence.export import COLUMNS, case_rows, csv_cell
+from evidencepress.evidence.export import COLUMNS, case_rows, csv_cell, xlsx_bytes
 from evidencepress.evidence.models import Topic
 
 DEMO_NOTE = (
@@ -24,7 +24,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--topic", required=True, help="Topic slug.")
         parser.add_argument(
-            "--format", choices=("csv", "json"), default="csv", help="Output format (csv or json)."
+            "--format",
+            choices=("csv", "json", "xlsx"),
+            default="csv",
+            help="Output format (csv, json or xlsx; xlsx needs --output).",
         )
         parser.add_argument("--no-demo", action="store_true", help="Leave out demonstration cases.")
         parser.add_argument("--output", type=Path, help="Write to this file instead of stdout.")
@@ -36,6 +39,12 @@ class Command(BaseCommand):
             raise CommandError(f"No topic with slug {options['topic']!r}.") from None
         rows = list(case_rows(topic, include_demo=not options["no_demo"]))
         has_demo = any(row["demonstration_data"] for row in rows)
+        if options["format"] == "xlsx":
+            if not options["output"]:
+                raise CommandError("--format xlsx writes a workbook: give --output FILE.xlsx.")
+            options["output"].write_bytes(xlsx_bytes(rows, note=DEMO_NOTE if has_demo else ""))
+            self.stderr.write(f"{len(rows)} cases written to {options['output']}")
+            return
         if options["format"] == "json":
             document: dict[str, Any] = {"topic": topic.slug, "cases": rows}
             if has_demo:

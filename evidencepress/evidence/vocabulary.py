@@ -1,0 +1,216 @@
+"""The case vocabulary, defined once: the values a reported case takes and the words for them.
+
+Pure: imports nothing from Django, so the pure modules (synthesis, matching, drafting) read it
+as well as the models, the export, the import and the reader's request form.
+
+Each value has up to three wordings:
+- `label`: the curator's word (admin forms, the export's documentation);
+- `answer`: how the reader's request form offers it ("" when the form does not offer it);
+- `phrase`: how a drafted summary says it in a sentence ("" when summaries never say it).
+
+`vocabulary_for(topic)` is the one way in. Today every topic uses the built-in vocabulary
+(`BUILTIN`); issue #16 §1 will let a topic hold its own vocabulary as data and return it here,
+so code that asks through `vocabulary_for` keeps working unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+UNKNOWN = "unknown"
+# The reader's "Not sure" on the request form, for a question whose "not reported" is "unknown".
+UNSURE = "unsure"
+
+
+@dataclass(frozen=True)
+class Term:
+    """One value of a case field and its wordings (see the module docstring)."""
+
+    value: str
+    label: str
+    answer: str = ""
+    phrase: str = ""
+
+
+def _values(terms: tuple[Term, ...]) -> tuple[str, ...]:
+    return tuple(term.value for term in terms)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The values of a topic's case fields, in their display order, with their words."""
+
+    settings: tuple[Term, ...]
+    # Least to most extensive: the order the depth (extent) categories are shown and compared in.
+    depths: tuple[Term, ...]
+    # Depths that count as alike (half a match when a reader's and a case's depth differ).
+    depth_groups: Mapping[str, str]
+    # Depths where treatment applied to the skin alone is unlikely to be enough.
+    extensive_depths: tuple[str, ...]
+    responses: tuple[Term, ...]
+    # Responses that count as "got better".
+    improved_responses: tuple[str, ...]
+    assessments: tuple[Term, ...]
+    statuses: tuple[Term, ...]
+    severities: tuple[Term, ...]
+    # Words of a body site mapped to the region they belong to ("nose" -> "face").
+    site_regions: Mapping[str, str] = field(default_factory=dict)
+
+    def choices(self, terms: tuple[Term, ...]) -> list[tuple[str, str]]:
+        """(value, label) pairs for a model field or an admin form."""
+        return [(term.value, term.label) for term in terms]
+
+    def values(self, terms: tuple[Term, ...]) -> str:
+        """The values, comma-separated (documentation and error messages)."""
+        return ", ".join(_values(terms))
+
+    @property
+    def setting_values(self) -> tuple[str, ...]:
+        return _values(self.settings)
+
+    @property
+    def depth_values(self) -> tuple[str, ...]:
+        return _values(self.depths)
+
+    @property
+    def response_values(self) -> tuple[str, ...]:
+        return _values(self.responses)
+
+    @property
+    def severity_values(self) -> tuple[str, ...]:
+        return _values(self.severities)
+
+    @property
+    def reader_setting_values(self) -> tuple[str, ...]:
+        """What a reader's setting may be: a case's setting, or "not sure"."""
+        return (*self.setting_values, UNSURE)
+
+    def setting_answers(self) -> list[tuple[str, str]]:
+        """The request form's choices for the setting, ending with "Not sure"."""
+        offered = [(term.value, term.answer) for term in self.settings if term.answer]
+        return [*offered, (UNSURE, "Not sure")]
+
+    def depth_answers(self) -> list[tuple[str, str]]:
+        """The request form's choices for the depth (its "Not sure" is "unknown")."""
+        return [(term.value, term.answer) for term in self.depths if term.answer]
+
+    def setting_phrases(self) -> dict[str, str]:
+        """How a summary says each known setting in a sentence."""
+        return {term.value: term.phrase for term in self.settings if term.phrase}
+
+    def response_phrases(self) -> tuple[tuple[str, str], ...]:
+        """How a summary says each known response, in the order they are listed."""
+        return tuple((term.value, term.phrase) for term in self.responses if term.phrase)
+
+
+BUILTIN = Vocabulary(
+    settings=(
+        Term(
+            "scalp_face",
+            "Scalp or face (head and neck, not radiation-associated)",
+            answer="On the scalp or face",
+            phrase="on the scalp or face",
+        ),
+        Term(
+            "radiation",
+            "Radiation-associated (e.g. breast after radiotherapy)",
+            answer="On the breast or chest, after radiotherapy (radiation-associated)",
+            phrase="after radiotherapy (for example, to the breast)",
+        ),
+        Term(
+            "lymphoedema",
+            "Lymphoedema-associated (Stewart–Treves)",
+            answer="In a swollen arm or leg (lymphoedema-associated)",
+            phrase="linked to lymphoedema",
+        ),
+        Term("other", "Other", answer="Somewhere else", phrase="in another setting"),
+        Term(UNKNOWN, "Not reported"),
+    ),
+    depths=(
+        Term(
+            "superficial",
+            "Superficial (patch or plaque)",
+            answer="A flat or slightly raised patch on the skin",
+        ),
+        Term("nodular", "Nodular", answer="A lump (nodule)"),
+        Term("deep", "Deep or invasive", answer="It goes deep under the skin"),
+        Term(
+            "widespread", "Widespread or multifocal", answer="Many areas, or it has spread widely"
+        ),
+        Term(UNKNOWN, "Not reported", answer="Not sure"),
+    ),
+    depth_groups=MappingProxyType(
+        {"superficial": "local", "nodular": "local", "deep": "extensive", "widespread": "extensive"}
+    ),
+    extensive_depths=("deep", "widespread"),
+    responses=(
+        Term("complete", "Complete response", phrase="cleared completely"),
+        Term("partial", "Partial response", phrase="got partly better"),
+        Term("stable", "Stable disease", phrase="stayed about the same"),
+        Term("progression", "Progression", phrase="got worse"),
+        Term(UNKNOWN, "Not reported"),
+    ),
+    improved_responses=("complete", "partial"),
+    assessments=(
+        Term("clinical", "Clinical examination"),
+        Term("histological", "Biopsy (histology)"),
+        Term("clinical_histological", "Clinical and biopsy"),
+        Term("imaging", "Imaging"),
+        Term(UNKNOWN, "Not reported"),
+    ),
+    statuses=(
+        Term("ned", "Alive, no evidence of disease"),
+        Term("awd", "Alive with disease"),
+        Term("dod", "Died of disease"),
+        Term("doc", "Died of other causes"),
+        Term(UNKNOWN, "Not reported"),
+    ),
+    severities=(
+        Term("mild", "Mild"),
+        Term("moderate", "Moderate"),
+        Term("severe", "Severe"),
+        Term("life_threatening", "Life-threatening"),
+        Term(UNKNOWN, "Not reported"),
+    ),
+    site_regions=MappingProxyType(
+        {
+            "scalp": "head",
+            "head": "head",
+            "crown": "head",
+            "vertex": "head",
+            "temple": "face",
+            "face": "face",
+            "forehead": "face",
+            "nose": "face",
+            "cheek": "face",
+            "ear": "face",
+            "eyelid": "face",
+            "lip": "face",
+            "chin": "face",
+            "jaw": "face",
+            "neck": "neck",
+            "breast": "chest",
+            "chest": "chest",
+            "wall": "chest",
+            "trunk": "trunk",
+            "back": "trunk",
+            "abdomen": "trunk",
+            "arm": "limb",
+            "forearm": "limb",
+            "hand": "limb",
+            "leg": "limb",
+            "thigh": "limb",
+            "foot": "limb",
+        }
+    ),
+)
+
+
+def vocabulary_for(topic: object | None) -> Vocabulary:
+    """The case vocabulary of `topic`, an evidence Topic (today the built-in one; see #16 §1).
+
+    Typed loosely so that this module stays free of Django (the pure modules import it).
+    """
+    return BUILTIN
