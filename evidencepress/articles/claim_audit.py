@@ -166,6 +166,8 @@ _EVIDENCE_CLAIM = re.compile(
     r"|\breports? of its use\b",
     re.I,
 )
+# "We are very uncertain whether it is effective" asks; it does not claim.
+_OPEN_QUESTION = re.compile(r"\b(uncertain|not known|unclear|not sure) (whether|if)\b", re.I)
 _OVERSTATEMENT = re.compile(
     r"\b(proven|proved|proves|effective|effectively|cures?|cured|guaranteed|definitely|"
     r"(?<!how it )works(?!\s+(?:\w+ly\s+)?(?:on|by|in|through|as|with)\b))\b",
@@ -257,7 +259,7 @@ def audit_sentence(
                 f"{source.label} only quotes this from another study; the sentence must say so.",
             )
 
-    if not sentence.sources and _EVIDENCE_CLAIM.search(text):
+    if not sentence.sources and _EVIDENCE_CLAIM.search(text) and not _OPEN_QUESTION.search(text):
         add("uncited", "An evidence claim with no citation.")
 
     if certainty in LOW_CERTAINTY:
