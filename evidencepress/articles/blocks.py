@@ -2,9 +2,9 @@
 
 Blocks that show numbers (evidence summary, case table, swimmer plot, limits, research
 questions) have no number fields at all: they read the page's `evidence_report`, computed from
-the topic's curated cases. Prose blocks carry a list of cited publications, and their rich text
-may cite publications inside a sentence (articles/rich_text.py); the article's numbered
-reference list is built from both.
+the topic's curated cases as a clinician reviewed them (articles/evidence_pins.py). Prose blocks
+carry a list of cited publications, and their rich text may cite publications inside a sentence
+(articles/rich_text.py); the article's numbered reference list is built from both.
 """
 
 from __future__ import annotations

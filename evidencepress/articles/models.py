@@ -1,7 +1,8 @@
 """Public pages: home, topics, articles and the monthly archive, with clinical review fields.
 
-Numbers on these pages are never typed: blocks that show them read `evidence_report`, computed
-once per page render from the topic's curated cases (`evidence.selection.topic_report`).
+Numbers on these pages are never typed: blocks that show them read `evidence_report`, the
+topic's report as a clinician approved it in Clinical review (`evidence_pins`: rebuilt from the
+pinned `evidence.EvidenceSnapshot` by the same synthesis); previews show the current report.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from wagtail.snippets.models import register_snippet
 
 from evidencepress.core.content_version import VersionedMemo, current_version
 from evidencepress.core.text import VisibleTitleMixin, strip_invisible
-from evidencepress.evidence.models import Publication, Topic
+from evidencepress.evidence.models import EvidenceSnapshot, Publication, Topic
 
 from . import blocks
 from .citations import citation_anchor
@@ -45,6 +46,8 @@ _month_memo = VersionedMemo(size=64)
 
 if TYPE_CHECKING:
     from evidencepress.evidence.selection import TopicReport
+
+    from .evidence_pins import EvidenceState
 
 
 @register_snippet
@@ -108,20 +111,63 @@ class ReviewFields(models.Model):
 
 
 class EvidencePageMixin:
-    """Shared by pages that show a topic's live evidence."""
+    """Shared by pages that show a topic's evidence: the evidence a clinician reviewed.
+
+    The public page shows the evidence pinned when its revision passed Clinical review
+    (`evidence_pins`); a preview shows the current evidence, which is what a reviewer approves.
+    """
 
     topic_id: int | None
     topic: Topic | None
 
     @cached_property
-    def evidence_report(self) -> TopicReport | None:
-        """The topic's computed report, once per page instance (i.e. once per render)."""
-        if self.topic_id is None:
-            return None
-        from evidencepress.evidence.selection import topic_report
+    def evidence_state(self) -> EvidenceState:
+        """What evidence the page shows, and whether newer evidence waits for review."""
+        from .evidence_pins import published_state
 
-        assert self.topic is not None
-        return topic_report(self.topic)
+        return published_state(self)
+
+    @cached_property
+    def evidence_report(self) -> TopicReport | None:
+        """The report the page shows, once per page instance (i.e. once per render)."""
+        return self.evidence_state.report
+
+    def serve_preview(self, request: HttpRequest, mode_name: str) -> HttpResponse:
+        from .evidence_pins import preview_state
+
+        self.__dict__["evidence_state"] = preview_state(self)
+        return super().serve_preview(request, mode_name)  # type: ignore[misc,no-any-return]
+
+
+class PageEvidencePin(models.Model):
+    """The evidence a clinician reviewed with one page revision (set on Clinical review)."""
+
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="+")
+    revision = models.ForeignKey(
+        "wagtailcore.Revision", on_delete=models.CASCADE, related_name="evidence_pins"
+    )
+    # The Clinical review approval that made the pin (none for the demo loader's pins).
+    task_state = models.OneToOneField(
+        "wagtailcore.TaskState",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="evidence_pin",
+    )
+    snapshot = models.ForeignKey(EvidenceSnapshot, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-revision_id", "-pk"]
+        indexes = [models.Index(fields=["page", "revision"], name="pin_page_revision")]
+
+    def __str__(self) -> str:
+        return f"Evidence pinned to revision {self.revision_id}: {self.snapshot}"
+
+
+def _reviewed_synthesis(page: Any) -> Any:
+    report = page.evidence_report if page is not None else None
+    return report.synthesis if report is not None else None
 
 
 class HomePage(VisibleTitleMixin, ReviewPermissionsMixin, Page):
@@ -134,14 +180,18 @@ class HomePage(VisibleTitleMixin, ReviewPermissionsMixin, Page):
         context = super().get_context(request, *args, **kwargs)
         topics = Topic.objects.annotate(
             publication_count=models.Count("publications", distinct=True),
-            case_source_count=models.Count("patients__publication", distinct=True),
-            patient_count=models.Count("patients", distinct=True),
-            demo_patient_count=models.Count(
-                "patients", filter=models.Q(patients__is_demo=True), distinct=True
-            ),
         )
-        pages = {page.topic_id: page for page in TopicPage.objects.live().public()}
-        context["topics"] = [(topic, pages.get(topic.pk)) for topic in topics]
+        # Case counts come from the evidence a clinician reviewed for the topic page, as on the
+        # page itself (articles.evidence_pins); none are shown before that review.
+        live_pages = list(TopicPage.objects.live().public().select_related("topic"))
+        from .evidence_pins import prefetch_states
+
+        prefetch_states(live_pages)
+        pages = {page.topic_id: page for page in live_pages}
+        context["topics"] = [
+            (topic, pages.get(topic.pk), _reviewed_synthesis(pages.get(topic.pk)))
+            for topic in topics
+        ]
         context["latest_articles"] = (
             ArticlePage.objects.live().public().order_by("-date", "-pk")[:5]
         )
@@ -395,14 +445,12 @@ class ArticlePage(
 
 def prefetch_articles(articles: list[ArticlePage]) -> None:
     """Read what a list of articles shows in a fixed number of queries, however many blocks
-    and citations they have: one `topic_report` per topic, shared by its articles, one query
+    and citations they have: one query for their evidence pins (a reviewed snapshot's report is
+    shared by the articles that show it), one query
     for every publication they cite and one for the clinicians their clinician steps name."""
-    reports: dict[int | None, Any] = {}
-    for article in articles:
-        if article.topic_id in reports:
-            article.__dict__["evidence_report"] = reports[article.topic_id]
-        else:
-            reports[article.topic_id] = article.evidence_report
+    from .evidence_pins import prefetch_states
+
+    prefetch_states(articles)
     wanted: set[int] = set()
     reviewer_ids: set[int] = set()
     for article in articles:

@@ -8,7 +8,7 @@ subqueries, so the report costs a fixed number of queries whatever the number of
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db.models import DateTimeField, F, Max, OuterRef, Q, Subquery, Value
@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from evidencepress.evidence.models import Publication, ReportedPatient
 
+from .evidence_pins import prefetch_states
 from .models import ArticlePage, TopicPage
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
@@ -80,6 +81,10 @@ class ReviewDue:
     page: Any
     overdue: bool
     evidence_changed_at: datetime.datetime | None
+    # From the pinned evidence (articles.evidence_pins): what changed since the clinician
+    # reviewed the numbers the public page shows, or that they were never reviewed.
+    evidence_difference: str = ""
+    never_reviewed: bool = False
 
     @property
     def title(self) -> str:
@@ -107,6 +112,10 @@ class ReviewDue:
                 f"Evidence changed on {timezone.localdate(self.evidence_changed_at):%-d %B %Y},"
                 " after the last review"
             )
+        if self.evidence_difference:
+            out.append(f"Evidence changed since its clinical review: {self.evidence_difference}")
+        if self.never_reviewed:
+            out.append("Its evidence was never clinically reviewed: the page shows no numbers")
         return out
 
     @property
@@ -142,5 +151,35 @@ def pages_due_for_review(today: datetime.date | None = None) -> list[ReviewDue]:
                 changed = None
             overdue = bool(page.next_review_due and page.next_review_due < today)
             due.append(ReviewDue(page=page, overdue=overdue, evidence_changed_at=changed))
+    due = _with_pinned_evidence(due)
     due.sort(key=lambda item: (item.next_review_due or datetime.date.max, item.title))
+    return due
+
+
+def _with_pinned_evidence(due: list[ReviewDue]) -> list[ReviewDue]:
+    """Add the live pages whose public numbers wait for a clinical review: the evidence changed
+    since the pinned snapshot (with the difference), or none was ever pinned. One query per
+    page type and one for the pins; each snapshot's difference is computed once."""
+    listed = {item.page.pk: i for i, item in enumerate(due)}
+    for model in (TopicPage, ArticlePage):
+        pages = list(
+            model.objects.live().filter(topic__isnull=False).select_related("topic", "reviewed_by")
+        )
+        prefetch_states(pages)
+        for page in pages:
+            state = page.evidence_state
+            if state.snapshot is None:
+                extra = {"never_reviewed": True}
+            elif state.changed and state.difference is not None:
+                text = state.difference.numbers_text or state.difference.plain_words
+                extra = {"evidence_difference": text}
+            else:
+                continue
+            if page.pk in listed:
+                index = listed[page.pk]
+                due[index] = replace(due[index], **extra)
+            else:
+                overdue = False
+                listed[page.pk] = len(due)
+                due.append(ReviewDue(page=page, overdue=overdue, evidence_changed_at=None, **extra))
     return due

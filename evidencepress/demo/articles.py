@@ -23,12 +23,14 @@ from django.db import transaction
 from wagtail.images import get_image_model
 from wagtail.models import Collection, Page
 
+from evidencepress.articles.evidence_pins import page_evidence_pin_live
 from evidencepress.articles.models import (
     ArchiveIndexPage,
     ArchiveMonth,
     ArticlePage,
     ClinicalReviewer,
     HomePage,
+    PageEvidencePin,
     TopicPage,
 )
 from evidencepress.articles.publishing import system_publishing
@@ -171,6 +173,13 @@ def _publish(page: Page) -> None:
     page.save_revision().publish()
 
 
+def _pin_reviewed_evidence(page: Page, reviewer: ClinicalReviewer) -> None:
+    """Pin the demo evidence to a demo page, as its (demo) clinician's review, through the same
+    service as a Clinical review approval; a page already pinned keeps its pin."""
+    if not PageEvidencePin.objects.filter(page_id=page.pk).exists():
+        page_evidence_pin_live(page=page, reviewer_name=reviewer.name)
+
+
 def _date(value: str | None) -> datetime.date | None:
     return datetime.date.fromisoformat(value) if value else None
 
@@ -215,11 +224,14 @@ def load_demo_articles() -> dict[str, int]:
             home.add_child(instance=page)
             _publish(page)
             tally["topic_pages_created"] += 1
+        _pin_reviewed_evidence(page, reviewer)
         topic_pages[record["topic"]] = page
 
     for record in data["articles"]:
         parent = topic_pages[record["topic"]]
-        if ArticlePage.objects.filter(slug=record["slug"]).child_of(parent).exists():
+        existing = ArticlePage.objects.filter(slug=record["slug"]).child_of(parent).first()
+        if existing is not None:
+            _pin_reviewed_evidence(existing, reviewer)
             continue
         page = ArticlePage(
             title=record["title"],
@@ -240,6 +252,7 @@ def load_demo_articles() -> dict[str, int]:
         )
         page.save(update_fields=["first_published_at"])
         _publish(page)
+        _pin_reviewed_evidence(page, reviewer)
         tally["articles_created"] += 1
 
     archive_data = data["archive"]

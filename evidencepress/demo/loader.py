@@ -35,6 +35,7 @@ from evidencepress.evidence.models import (
     AdverseEvent,
     Appraisal,
     EvidenceFact,
+    EvidenceSnapshot,
     Passage,
     Publication,
     ReportedPatient,
@@ -495,6 +496,11 @@ def remove_demo() -> dict[str, int]:
     }
     cases.delete()
     publications.delete()
+    # The evidence the demo pages were reviewed against goes with those pages.
+    demo_topics = [record["slug"] for record in data["topics"]]
+    for snapshot in EvidenceSnapshot.objects.filter(topic__slug__in=demo_topics):
+        if not _in_use(snapshot):
+            snapshot.delete()
     for model, kind, key in ((Topic, "topics", "slug"), (Treatment, "treatments", "slug")):
         slugs = [record[key] for record in data[kind]]
         for obj in model.objects.filter(slug__in=slugs):

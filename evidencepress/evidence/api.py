@@ -34,8 +34,9 @@ from django.views.decorators.http import require_safe
 from .certainty import Certainty
 from .export import COLUMNS, case_queryset, case_row
 from .models import Topic
-from .selection import CaseFilters, topic_report
+from .selection import CaseFilters, TopicReport, topic_report
 from .selectors import published_topic, published_topics
+from .services import latest_snapshot, snapshot_difference, snapshot_report
 from .synthesis import RESPONSES as RESPONSE_KEYS
 
 app_name = "evidence_api"
@@ -50,6 +51,19 @@ NOT_ADVICE = (
     "what will happen to one person: decide about treatment with a specialist."
 )
 DEFAULT_RATE_LIMIT = (60, 60)  # requests, seconds
+REVIEWED_LABEL = (
+    "Clinically reviewed evidence: the topic's evidence as a clinician last approved it in "
+    "Clinical review; published pages show reviewed evidence only."
+)
+CURRENT_CHANGED_LABEL = (
+    "Current evidence: includes changes not yet clinically reviewed; the published pages "
+    "still show the reviewed evidence."
+)
+CURRENT_SAME_LABEL = "Current evidence: the same as the clinically reviewed evidence."
+CASES_LABEL = (
+    "The current case table: it may include new or corrected cases not yet clinically "
+    "reviewed (see the topic's reviewed_evidence)."
+)
 
 
 class ApiError(Exception):
@@ -234,21 +248,11 @@ def _certainty(certainty: Certainty) -> dict[str, Any]:
     }
 
 
-@api_view
-def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    """The synthesis of a published topic, with certainty, appraisal summary and gaps."""
-    topic = _topic(slug)
-    report = topic_report(topic, CaseFilters(include_demo=_include_demo(request)))
+def _evidence(report: TopicReport) -> dict[str, Any]:
+    """The numbers, certainty, appraisal and research gaps of one report."""
     synthesis = report.synthesis
     appraisal = report.appraisal
-    data = {
-        "topic": {
-            "slug": topic.slug,
-            "name": topic.name,
-            "treatment": topic.treatment,
-            "condition": topic.condition,
-            "description": topic.description,
-        },
+    return {
         "evidence_date": synthesis.evidence_date.isoformat() if synthesis.evidence_date else None,
         "synthesis": synthesis.as_dict(),
         "certainty": _certainty(report.certainty),
@@ -278,9 +282,54 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
             }
             for g in report.gaps
         ],
+    }
+
+
+@api_view
+def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """A published topic's evidence twice, each labelled: as a clinician last reviewed it (what
+    the published pages show) and as it is now (possibly with changes waiting for review)."""
+    topic = _topic(slug)
+    include_demo = _include_demo(request)
+    current = topic_report(topic, CaseFilters(include_demo=include_demo))
+    snapshot = latest_snapshot(topic)
+    reviewed: dict[str, Any] | None = None
+    difference = None
+    if snapshot is not None:
+        reviewed = {
+            "label": REVIEWED_LABEL,
+            "reviewed_by": snapshot.reviewer_name,
+            "reviewed_at": snapshot.taken_at.isoformat(),
+            **_evidence(snapshot_report(snapshot, include_demo=include_demo)),
+        }
+        difference = snapshot_difference(snapshot)
+    differs = difference is None or difference.changed
+    data = {
+        "topic": {
+            "slug": topic.slug,
+            "name": topic.name,
+            "treatment": topic.treatment,
+            "condition": topic.condition,
+            "description": topic.description,
+        },
+        "reviewed_evidence": reviewed,
+        "current_evidence": {
+            "label": CURRENT_CHANGED_LABEL if differs else CURRENT_SAME_LABEL,
+            "differs_from_reviewed": differs,
+            "waiting_for_review": (
+                difference.plain_words
+                if difference is not None
+                else "This evidence has not been clinically reviewed yet."
+            ),
+            "changes": difference.numbers_text if difference is not None else "",
+            **_evidence(current),
+        },
         "links": _topic_links(request, topic),
     }
-    return _json(_with_notices(data, synthesis.demo_patients > 0))
+    demo = current.synthesis.demo_patients > 0 or bool(
+        reviewed and reviewed["synthesis"]["demo_patients"]
+    )
+    return _json(_with_notices(data, demo))
 
 
 @api_view
@@ -292,6 +341,7 @@ def case_list(request: HttpRequest, slug: str) -> HttpResponse:
     page, meta = _page(request, patients)
     data = {
         "topic": topic.slug,
+        "label": CASES_LABEL,
         "evidence_date": totals["latest"].isoformat() if totals["latest"] else None,
         **meta,
         "columns": dict(COLUMNS),
@@ -370,6 +420,60 @@ def _schemas() -> dict[str, Any]:
         {"self": {"type": "string", "format": "uri"}, "cases": {"type": "string", "format": "uri"}}
     )
     date = {"type": ["string", "null"], "format": "date-time"}
+
+    evidence: dict[str, Any] = {
+        "evidence_date": date,
+        "synthesis": _ref("Synthesis"),
+        "certainty": _object(
+            {
+                "level": {"type": "string", "enum": ["very low"]},
+                "wording": {"type": "string"},
+                "explanation": {"type": "string"},
+                "domains": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "name": {"type": "string"},
+                            "serious": {"type": "boolean"},
+                            "reason": {"type": "string"},
+                        }
+                    ),
+                },
+            }
+        ),
+        "appraisal": _object(
+            {
+                "publications": integer,
+                "appraised": integer,
+                "meeting_checklist": integer,
+                "items": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "item": {"type": "string"},
+                            "label": {"type": "string"},
+                            "yes": integer,
+                            "no": integer,
+                            "unclear": integer,
+                            "not_applicable": integer,
+                        }
+                    ),
+                },
+            }
+        ),
+        "research_gaps": {
+            "type": "array",
+            "items": _object(
+                {
+                    "key": {"type": "string"},
+                    "question": {"type": "string"},
+                    "informed": integer,
+                    "total": integer,
+                    "detail": {"type": "string"},
+                }
+            ),
+        },
+    }
 
     def with_demo_notice(schema: dict[str, Any]) -> dict[str, Any]:
         schema["properties"]["demonstration_notice"] = demo_notice
@@ -460,60 +564,33 @@ def _schemas() -> dict[str, Any]:
                             "description": {"type": "string"},
                         }
                     ),
-                    "evidence_date": date,
-                    "synthesis": _ref("Synthesis"),
-                    "certainty": _object(
-                        {
-                            "level": {"type": "string", "enum": ["very low"]},
-                            "wording": {"type": "string"},
-                            "explanation": {"type": "string"},
-                            "domains": {
-                                "type": "array",
-                                "items": _object(
-                                    {
-                                        "name": {"type": "string"},
-                                        "serious": {"type": "boolean"},
-                                        "reason": {"type": "string"},
-                                    }
-                                ),
-                            },
-                        }
-                    ),
-                    "appraisal": _object(
-                        {
-                            "publications": integer,
-                            "appraised": integer,
-                            "meeting_checklist": integer,
-                            "items": {
-                                "type": "array",
-                                "items": _object(
-                                    {
-                                        "item": {"type": "string"},
-                                        "label": {"type": "string"},
-                                        "yes": integer,
-                                        "no": integer,
-                                        "unclear": integer,
-                                        "not_applicable": integer,
-                                    }
-                                ),
-                            },
-                        }
-                    ),
-                    "research_gaps": {
-                        "type": "array",
-                        "items": _object(
-                            {
-                                "key": {"type": "string"},
-                                "question": {"type": "string"},
-                                "informed": integer,
-                                "total": integer,
-                                "detail": {"type": "string"},
-                            }
-                        ),
+                    "reviewed_evidence": {
+                        "oneOf": [{"type": "null"}, _ref("ReviewedEvidence")],
+                        "description": "What the published pages show; null before any review.",
                     },
+                    "current_evidence": _ref("CurrentEvidence"),
                     "links": links,
                 }
             )
+        ),
+        "ReviewedEvidence": _object(
+            {
+                "label": {"type": "string"},
+                "reviewed_by": {"type": "string"},
+                "reviewed_at": {"type": "string", "format": "date-time"},
+                **evidence,
+            },
+            "the evidence as a clinician last reviewed it",
+        ),
+        "CurrentEvidence": _object(
+            {
+                "label": {"type": "string"},
+                "differs_from_reviewed": {"type": "boolean"},
+                "waiting_for_review": {"type": "string"},
+                "changes": {"type": "string"},
+                **evidence,
+            },
+            "the evidence as it is now",
         ),
         "Case": _object(
             {
@@ -528,6 +605,7 @@ def _schemas() -> dict[str, Any]:
                     **page,
                     **notices,
                     "topic": {"type": "string"},
+                    "label": {"type": "string"},
                     "evidence_date": date,
                     "columns": {"type": "object", "additionalProperties": {"type": "string"}},
                     "cases": {"type": "array", "items": _ref("Case")},

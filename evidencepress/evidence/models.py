@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -606,3 +608,41 @@ class EvidenceFact(models.Model):
                     "count or denominator; store every number in the statement."
                 }
             )
+
+
+class EvidenceSnapshot(models.Model):
+    """The evidence of a topic as a clinician reviewed it: immutable once stored.
+
+    Holds the inputs of the topic's report (every case as plain data with its id and version,
+    the appraisal rows, the editors' questions), the headline numbers as computed then, the
+    evidence date, who reviewed it and when. `evidence.snapshots` rebuilds the report from it;
+    the articles app links page revisions to snapshots (this model knows nothing of pages).
+    """
+
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="snapshots")
+    taken_at = models.DateTimeField(help_text="When the clinician approved this evidence.")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewer_name = models.CharField(max_length=150)
+    evidence_date = models.DateTimeField(null=True, blank=True)
+    fingerprint = models.CharField(max_length=64, db_index=True)
+    cases = models.JSONField(
+        default=list, blank=True, help_text="Each case: id, version and plain data."
+    )
+    appraisals = models.JSONField(default=list, blank=True)
+    questions = models.JSONField(default=list, blank=True)
+    numbers = models.JSONField(default=dict, help_text="The headline numbers as computed then.")
+
+    class Meta:
+        ordering = ["-taken_at", "-pk"]
+        get_latest_by = ["taken_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.topic} as reviewed by {self.reviewer_name} on {self.taken_at:%Y-%m-%d}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # What a clinician approved is a record: it is never rewritten.
+        if self.pk is not None and not self._state.adding:
+            raise ValidationError("An evidence snapshot cannot be changed once stored.")
+        super().save(*args, **kwargs)

@@ -6,13 +6,13 @@ curators took from it before following the link to PubMed or the publisher.
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
 from .models import Publication
+from .services import reviewed_cases_from
 
 FACTS_HEADING = "Facts read in the source:"
 
@@ -41,15 +41,11 @@ def publication_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
     publication = get_object_or_404(
         # for_display: never the abstract (possibly hundreds of MB) on a page that omits it.
-        Publication.objects.for_display()
-        .annotate(
-            case_count=Count("patients", distinct=True),
-            verified_case_count=Count("patients", filter=Q(patients__verified=True), distinct=True),
-        )
-        .prefetch_related("topics"),
+        Publication.objects.for_display().prefetch_related("topics"),
         pk=pk,
     )
     facts, notes = read_facts(publication.notes)
+    reviewed_cases, cases_waiting = reviewed_cases_from(publication)
     return TemplateResponse(
         request,
         "evidence/publication_detail.html",
@@ -58,5 +54,7 @@ def publication_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "reference": format_ama(reference_data(publication), number=1),
             "facts": facts,
             "notes": notes,
+            "reviewed_cases": reviewed_cases,
+            "cases_waiting": cases_waiting,
         },
     )

@@ -344,6 +344,10 @@ class TopicReport:
     appraisal: AppraisalSummary
     certainty: Certainty
     gaps: tuple[Gap, ...]
+    # What the appraisal summary and the gaps were computed from (kept for snapshots and their
+    # comparison): appraisal rows (publication id, *JBI items) and (question, measure) rows.
+    appraisal_rows: tuple[tuple[Any, ...], ...] = ()
+    questions: tuple[tuple[str, str], ...] = ()
 
 
 class _ReportCache:
@@ -436,22 +440,38 @@ def topic_report(topic: Topic, filters: CaseFilters | None = None) -> TopicRepor
                 _report_cache.put(version_key, cached)
             return replace(cached, topic=topic)
     cases = tuple(_cases(patients, _related(related_rows), keys))
+    report = build_report(topic, cases, appraisal_rows, questions, filters)
+    if cache_key is not None:
+        _report_cache.put(cache_key, report)
+        if version is not None:
+            _report_cache.put(version_key, report)
+    return report
+
+
+def build_report(
+    topic: Topic,
+    cases: tuple[CaseData, ...],
+    appraisal_rows: tuple[tuple[Any, ...], ...],
+    questions: tuple[tuple[str, str], ...],
+    filters: CaseFilters | None = None,
+) -> TopicReport:
+    """The report computed from its inputs alone (no query): the live report and a pinned
+    snapshot (`evidence.snapshots`) are built by this one function."""
+    filters = filters or CaseFilters()
+    items = [name for name, _ in Appraisal.ITEMS]
     synthesis = synthesise(cases, filters=filters.as_dict())
     publication_ids = set(columns(cases)["publication_id"])
     appraisals = [
         AppraisalData(row[0], dict(zip(items, row[1:], strict=True))) for row in appraisal_rows
     ]
     appraisal = summarise_appraisals(appraisals, publication_ids)
-    report = TopicReport(
+    return TopicReport(
         topic=topic,
         cases=cases,
         synthesis=synthesis,
         appraisal=appraisal,
         certainty=assess_certainty(synthesis, appraisal, cases),
         gaps=research_gaps(cases, list(questions)),
+        appraisal_rows=tuple(tuple(row) for row in appraisal_rows),
+        questions=tuple((str(q), str(m)) for q, m in questions),
     )
-    if cache_key is not None:
-        _report_cache.put(cache_key, report)
-        if version is not None:
-            _report_cache.put(version_key, report)
-    return report

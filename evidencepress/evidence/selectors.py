@@ -9,6 +9,7 @@ published: the public API and the public site never show it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.apps import apps
@@ -45,3 +46,15 @@ def published_topics() -> QuerySet[Topic]:
 def published_topic(slug: str) -> Topic | None:
     """The published topic with this slug, or None (unknown and unpublished look the same)."""
     return published_topics().filter(slug=slug).first()
+
+
+def published_pages(topic_ids: Iterable[int]) -> list[Any]:
+    """Live pages (topic pages, articles) about any of these topics, by title: the pages that a
+    change to these topics' evidence feeds."""
+    ids = [pk for pk in topic_ids if pk is not None]
+    if not ids:
+        return []
+    pages: list[Any] = []
+    for model in _publishing_page_models():
+        pages.extend(model.objects.live().filter(topic_id__in=ids).order_by("title"))
+    return sorted(pages, key=lambda page: (str(page.title), page.pk))

@@ -247,3 +247,70 @@ class TopicSummaryView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templa
             **summary_context(report),
         )
         return context
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One recorded change, as the history table shows it."""
+
+    when: Any
+    who: str
+    action: str
+    kind: str
+    what: str
+    changes: list[tuple[str, Any, Any]]
+    reason: str
+
+
+class TopicHistoryView(TopicSummaryView):
+    """Every recorded change to a topic's evidence (who, when, from → to, why), newest first,
+    with the clinically reviewed evidence and how the current evidence differs from it."""
+
+    template_name = "evidence/admin/topic_history.html"
+    page_title = "Evidence history"
+    header_icon = "history"
+    paginate_by = 50
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        from django.core.paginator import Paginator
+
+        from .history import ACTIONS, topic_history, topic_imports
+        from .services import latest_snapshot, snapshot_difference
+
+        # The admin page's own context, without the summary's numbers (TopicSummaryView's).
+        context = super(TopicSummaryView, self).get_context_data(**kwargs)
+        labels = {action: label for action, label, _ in ACTIONS}
+        page = Paginator(topic_history(self.object), self.paginate_by).get_page(
+            self.request.GET.get("p")
+        )
+        rows = []
+        for entry in page.object_list:
+            data = entry.data or {}
+            rows.append(
+                HistoryRow(
+                    when=entry.timestamp,
+                    who=entry.user.get_username() if entry.user_id and entry.user else "System",
+                    action=labels.get(entry.action, entry.action),
+                    kind=str(entry.content_type.name).capitalize() if entry.content_type else "",
+                    what=data.get("object") or entry.label,
+                    changes=[
+                        (name, values[0], values[1])
+                        for name, values in (data.get("changes") or {}).items()
+                        if isinstance(values, list) and len(values) == 2
+                    ],
+                    reason=data.get("reason", ""),
+                )
+            )
+        snapshot = latest_snapshot(self.object)
+        context.update(
+            topic=self.object,
+            rows=rows,
+            page_obj=page,
+            snapshot=snapshot,
+            difference=snapshot_difference(snapshot) if snapshot else None,
+            imports=topic_imports(self.object),
+            reviews=self.object.snapshots.only(
+                "taken_at", "reviewer_name", "evidence_date", "numbers"
+            ).order_by("-taken_at", "-pk")[:50],
+        )
+        return context

@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.db.models import Count, Q, QuerySet
 from django.urls import path, reverse
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms.choosers import BaseFilterForm
@@ -32,6 +33,7 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets import Button, HeaderButton
 
 from .forms import PublicationForm, case_field_choices
+from .history import recorded_reason, topics_fed_by
 from .models import (
     Appraisal,
     EvidenceFact,
@@ -41,9 +43,128 @@ from .models import (
     Topic,
     Treatment,
 )
-from .views import TopicSummaryView
+from .selectors import published_pages
+from .views import TopicHistoryView, TopicSummaryView
 
 DEMO_LABEL = "Demonstration data — not medical evidence"
+REASON_HELP = (
+    "Pages published to readers use this evidence. Say why it changes; the reason is kept in the "
+    "evidence history."
+)
+
+
+# --- changes to evidence that published pages use: list the pages, ask for a reason ----------
+
+
+class FedPagesMixin:
+    """The live pages whose evidence an object feeds (via its topics)."""
+
+    object: Any
+
+    @cached_property
+    def fed_topics(self) -> dict[int, str]:
+        return topics_fed_by(self.object)
+
+    @cached_property
+    def fed_pages(self) -> list[Any]:
+        return published_pages(self.fed_topics)
+
+    def fed_context(self) -> dict[str, Any]:
+        return {
+            "fed_pages": self.fed_pages,
+            "fed_topics": self.fed_topics,
+            "history_urls": [
+                (name, reverse("topic:evidence_history", args=[pk]))
+                for pk, name in self.fed_topics.items()
+            ],
+        }
+
+
+class EvidenceEditView(FedPagesMixin, generic.EditView):
+    """An edit form that asks for a reason when published pages use the object's evidence, and
+    records it with the change (evidence/history.py)."""
+
+    def get_form(self, form_class: Any = None) -> Any:
+        form = super().get_form(form_class)
+        form.fields["change_reason"] = forms.CharField(
+            label="Reason for this change",
+            required=bool(self.fed_pages),
+            max_length=500,
+            widget=forms.Textarea(attrs={"rows": 2}),
+            help_text=REASON_HELP if self.fed_pages else "Optional: kept in the evidence history.",
+        )
+        return form
+
+    def save_instance(self) -> Any:
+        with recorded_reason(self.form.cleaned_data.get("change_reason", "")):
+            return super().save_instance()
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(self.fed_context(), reason_field=context["form"]["change_reason"])
+        return context
+
+
+class DeleteReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for deleting",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class EvidenceDeleteView(FedPagesMixin, generic.DeleteView):
+    """Deleting evidence: first the published pages it feeds and what goes with it, then a
+    reason (required when pages use it), recorded with every deleted row. Replaces Wagtail's
+    reference count, which does not see the cases and facts that feed pages."""
+
+    form_class = DeleteReasonForm
+    template_name = "evidence/admin/confirm_delete.html"
+
+    def get_usage_url(self) -> None:
+        return None  # our own summary below, not "referenced N times"
+
+    def get_form(self, form_class: Any = None) -> Any:
+        form = super().get_form(form_class)
+        if self.fed_pages:
+            form.fields["reason"].required = True
+            form.fields["reason"].help_text = REASON_HELP
+        return form
+
+    def form_invalid(self, form: Any) -> Any:
+        return self.render_to_response(self.get_context_data(form=form))
+
+    def form_valid(self, form: Any) -> Any:
+        self.reason = form.cleaned_data.get("reason", "")
+        return super().form_valid(form)
+
+    def delete_action(self) -> None:
+        with recorded_reason(getattr(self, "reason", "")):
+            super().delete_action()
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(self.fed_context(), goes_with_it=self.goes_with_it())
+        context.setdefault("form", self.get_form())
+        return context
+
+    def goes_with_it(self) -> list[str]:
+        """What deleting the object deletes with it, in words ("10 reported patients")."""
+        out = []
+        for relation, noun in (
+            ("patients", "reported patient"),
+            ("facts", "fact from this source"),
+            ("adverse_events", "adverse event"),
+            ("source_spans", "source passage"),
+        ):
+            manager = getattr(self.object, relation, None)
+            if manager is None or not hasattr(manager, "count"):
+                continue
+            count = manager.count()
+            if count:
+                out.append(f"{count} {noun}{'' if count == 1 else 's'}")
+        return out
 
 
 def demo_column(name: str = "is_demo") -> StatusFlagColumn:
@@ -223,10 +344,19 @@ class TopicIndexView(generic.IndexView):
                 priority=5,
             ),
         )
+        buttons.insert(
+            1,
+            Button(
+                "Evidence history",
+                url=reverse("topic:evidence_history", args=[instance.pk]),
+                icon_name="history",
+                priority=6,
+            ),
+        )
         return buttons
 
 
-class TopicEditView(generic.EditView):
+class TopicEditView(EvidenceEditView):
     @property
     def header_buttons(self) -> list[Any]:
         return [
@@ -234,7 +364,12 @@ class TopicEditView(generic.EditView):
                 "Evidence summary",
                 url=reverse("topic:summary", args=[self.object.pk]),
                 icon_name="table",
-            )
+            ),
+            HeaderButton(
+                "Evidence history",
+                url=reverse("topic:evidence_history", args=[self.object.pk]),
+                icon_name="history",
+            ),
         ]
 
 
@@ -244,6 +379,7 @@ class TopicViewSet(ModelViewSet):
     menu_label = "Topics"
     index_view_class = TopicIndexView
     edit_view_class = TopicEditView
+    edit_template_name = "evidence/admin/edit.html"
     copy_view_enabled = False
     list_display = [
         TitleColumn("name", label="Topic", url_name="topic:edit"),
@@ -275,10 +411,19 @@ class TopicViewSet(ModelViewSet):
             edit_url_name=self.get_url_name("edit"),
         )
 
+    @property
+    def evidence_history_view(self) -> Any:
+        return self.construct_view(
+            TopicHistoryView,
+            index_url_name=self.get_url_name("index"),
+            edit_url_name=self.get_url_name("edit"),
+        )
+
     def get_urlpatterns(self) -> list[Any]:
         return [
             *super().get_urlpatterns(),
             path("summary/<int:pk>/", self.summary_view, name="summary"),
+            path("evidence-history/<int:pk>/", self.evidence_history_view, name="evidence_history"),
         ]
 
 
@@ -308,6 +453,8 @@ class PublicationViewSet(ModelViewSet):
     icon = "doc-full"
     menu_label = "Publications"
     index_view_class = PublicationIndexView
+    edit_view_class = EvidenceEditView
+    delete_view_class = EvidenceDeleteView
     edit_template_name = "evidence/admin/edit.html"
     copy_view_enabled = False
     ordering = ["-year", "title"]
@@ -403,7 +550,7 @@ class PatientIndexView(generic.IndexView):
         return super().get_base_queryset().select_related("publication", "topic")
 
 
-class PatientEditView(generic.EditView):
+class PatientEditView(EvidenceEditView):
     @property
     def header_buttons(self) -> list[Any]:
         return [
@@ -423,6 +570,7 @@ class ReportedPatientViewSet(ModelViewSet):
     menu_label = "Reported patients"
     index_view_class = PatientIndexView
     edit_view_class = PatientEditView
+    delete_view_class = EvidenceDeleteView
     edit_template_name = "evidence/admin/edit.html"
     copy_view_enabled = False
     ordering = ["publication__title", "label"]
@@ -455,6 +603,9 @@ class AppraisalViewSet(ModelViewSet):
     model = Appraisal
     icon = "tasks"
     menu_label = "JBI appraisals"
+    edit_view_class = EvidenceEditView
+    delete_view_class = EvidenceDeleteView
+    edit_template_name = "evidence/admin/edit.html"
     copy_view_enabled = False
     list_display = [
         TitleColumn("publication", label="Publication", url_name="appraisal:edit", width="50%"),
@@ -522,6 +673,9 @@ class EvidenceFactViewSet(ModelViewSet):
     model = EvidenceFact
     icon = "openquote"
     menu_label = "Facts from sources"
+    edit_view_class = EvidenceEditView
+    delete_view_class = EvidenceDeleteView
+    edit_template_name = "evidence/admin/edit.html"
     copy_view_enabled = False
     sort_order_field = None
     list_display = [

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from wagtail.models import Page
 
+from evidencepress.articles.evidence_pins import page_evidence_pin
 from evidencepress.articles.models import (
     ArchiveIndexPage,
     ArticlePage,
@@ -167,6 +168,7 @@ def make_article(topic_page: TopicPage) -> Callable[..., ArticlePage]:
         date: datetime.date = datetime.date(2024, 9, 12),
         updated: datetime.date | None = None,
         publish: bool = True,
+        pin: bool = True,
         **fields: Any,
     ) -> ArticlePage:
         page = ArticlePage(
@@ -184,6 +186,8 @@ def make_article(topic_page: TopicPage) -> Callable[..., ArticlePage]:
         revision = page.save_revision()
         if publish:
             revision.publish()
+            if pin:  # as if Clinical review had approved it with the evidence as it is now
+                page_evidence_pin(revision=revision, reviewer_name="Test Reviewer")
         return ArticlePage.objects.get(pk=page.pk)
 
     return make

@@ -15,6 +15,7 @@ from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.images import get_image_model
 
 from evidencepress.articles import blocks
+from evidencepress.articles.evidence_pins import page_evidence_pin_live
 from evidencepress.articles.models import ArticlePage
 from evidencepress.demo.articles import draw_cream_diagram
 from evidencepress.evidence.certainty import plain_wording
@@ -139,15 +140,24 @@ def test_evidence_summary_shows_exactly_the_synthesis(
     assert report.certainty.explanation in html
 
 
-def test_editing_the_cases_changes_the_page_without_editing_the_article(
+IMPROVED = '<th scope="row">Any improvement (complete or partial)</th><td>{}</td>'
+
+
+def test_edited_cases_wait_for_review_then_change_the_page_without_editing_the_article(
     client: Client, make_article: Callable[..., ArticlePage], publications: Any
 ) -> None:
     article = make_article(body=complete_body(publications))
-    assert "<td>2 of 3</td>" in client.get(article.url).content.decode()
+    assert IMPROVED.format("2 of 3") in client.get(article.url).content.decode()
 
     publications["demo"].patients.filter(label="Illustrative case C").update(response="complete")
 
-    assert "<td>3 of 3</td>" in client.get(article.url).content.decode()
+    html = client.get(article.url).content.decode()
+    assert IMPROVED.format("2 of 3") in html  # the reviewed numbers stay ...
+    assert "1 new or corrected case is waiting for clinical review." in html  # ... and say so
+    page_evidence_pin_live(page=article, reviewer_name="Dr Second Look")  # a new review
+    html = client.get(article.url).content.decode()
+    assert IMPROVED.format("3 of 3") in html
+    assert "waiting for clinical review" not in html
 
 
 def test_research_questions_come_from_the_computed_gaps(

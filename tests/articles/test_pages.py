@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 
+from evidencepress.articles.evidence_pins import page_evidence_pin_live
 from evidencepress.articles.models import ArticlePage, ClinicalReviewer, TopicPage
 from evidencepress.evidence.models import Publication
 
@@ -117,6 +118,7 @@ def test_topic_page_lists_articles_and_live_evidence(
 ) -> None:
     make_article(title="Live one", body=complete_body(publications))
     make_article(title="Draft one", publish=False)
+    page_evidence_pin_live(page=topic_page, reviewer_name="Test Reviewer")
     html = client.get(topic_page.url).content.decode()
     assert "Live one" in html
     assert "Draft one" not in html

@@ -12,11 +12,14 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from evidencepress.articles.evidence_pins import page_evidence_pin_live
 from evidencepress.articles.models import ArticlePage, ClinicalReviewer
 from evidencepress.articles.rendering import rendered_bodies
 from evidencepress.evidence.models import Publication
 
 from .conftest import author, complete_body
+
+IMPROVED = '<th scope="row">Any improvement (complete or partial)</th>'
 
 
 def _more_publications(count: int) -> list[Publication]:
@@ -128,16 +131,20 @@ def test_reused_article_html_follows_every_change(
     rendered_bodies.clear()
     article = make_article(body=complete_body(publications, reviewer))
     first = client.get(article.url).content.decode()
-    assert "<td>2 of 3</td>" in first
+    assert f"{IMPROVED}<td>2 of 3</td>" in first
     assert "described by Test Reviewer, MD, dermatologist" in first
     assert len(rendered_bodies) == 1
     assert client.get(article.url).content.decode() == first
 
-    # A case changes: the numbers change.
+    # A case changes: the page says a change waits for review; a new review changes the numbers.
     case = publications["demo"].patients.get(label="Illustrative case C")
     case.response = "complete"
     case.save()
-    assert "<td>3 of 3</td>" in client.get(article.url).content.decode()
+    waiting = client.get(article.url).content.decode()
+    assert "1 new or corrected case is waiting for clinical review." in waiting
+    assert f"{IMPROVED}<td>2 of 3</td>" in waiting
+    page_evidence_pin_live(page=article, reviewer_name="Dr Second Look")
+    assert f"{IMPROVED}<td>3 of 3</td>" in client.get(article.url).content.decode()
 
     # The named clinician's credentials change.
     reviewer.credentials = "MD, PhD, dermatologist"

@@ -37,6 +37,13 @@ def site_with_demo_case(transactional_db: None) -> Topic:
     ReportedPatient.objects.create(
         publication=demo, topic=topic, label="Illustrative case A", is_demo=True
     )
+    from evidencepress.articles.evidence_pins import page_evidence_pin_live
+    from evidencepress.articles.models import TopicPage
+
+    # The topic page, published and clinically reviewed: the home page shows reviewed counts.
+    topic_page = home.add_child(instance=TopicPage(title=topic.name, slug=topic.slug, topic=topic))
+    topic_page.save_revision().publish()
+    page_evidence_pin_live(page=topic_page, reviewer_name="Dr Demo Reviewer")
     return topic
 
 

@@ -13,6 +13,7 @@ from django.urls import resolve
 from uritemplate import URITemplate
 from wagtail.models import Page, PageViewRestriction
 
+from evidencepress.articles.evidence_pins import page_evidence_pin_live
 from evidencepress.articles.models import ArticlePage, HomePage, TopicPage
 from evidencepress.demo.loader import ensure_home_page
 from evidencepress.evidence.export import COLUMNS
@@ -91,7 +92,8 @@ def get(client: Client, url: str, **extra: Any) -> tuple[int, dict[str, Any]]:
 @pytest.fixture
 def published(home: HomePage) -> Topic:
     topic = make_topic("imiquimod-as")
-    publish_topic_page(home, topic)
+    page = publish_topic_page(home, topic)
+    page_evidence_pin_live(page=page, reviewer_name="Dr Reviewer")
     return topic
 
 
@@ -126,19 +128,30 @@ def test_topic_detail_is_the_synthesis_with_its_date_and_demo_notice(published: 
     status, data = get(Client(), "/api/v1/topics/imiquimod-as/")
     assert status == 200
     expected = json.loads(json.dumps(summarise_topic(published).as_dict()))
-    assert data["synthesis"] == expected
-    assert data["synthesis"]["patients"] == 4 and data["synthesis"]["any_response"]["count"] == 3
-    assert data["evidence_date"] == expected["evidence_date"] is not None
+    for key in ("reviewed_evidence", "current_evidence"):
+        evidence = data[key]
+        assert evidence["synthesis"] == expected
+        assert evidence["synthesis"]["patients"] == 4
+        assert evidence["synthesis"]["any_response"]["count"] == 3
+        assert evidence["evidence_date"] == expected["evidence_date"] is not None
+        assert evidence["certainty"]["level"] == "very low"
+        assert evidence["appraisal"]["appraised"] == 1
+        assert evidence["research_gaps"][0]["total"] == 4
+    assert data["reviewed_evidence"]["label"].startswith("Clinically reviewed evidence")
+    assert data["reviewed_evidence"]["reviewed_by"] == "Dr Reviewer"
+    assert data["current_evidence"]["label"] == (
+        "Current evidence: the same as the clinically reviewed evidence."
+    )
+    assert data["current_evidence"]["differs_from_reviewed"] is False
     assert data["includes_demonstration_data"] is True
     assert "not medical evidence" in data["demonstration_notice"]
     assert "specialist" in data["notice"]
-    assert data["certainty"]["level"] == "very low"
-    assert data["appraisal"]["appraised"] == 1
-    assert data["research_gaps"][0]["total"] == 4
     assert data["links"]["cases"] == "http://testserver/api/v1/topics/imiquimod-as/cases/"
 
     status, real = get(Client(), "/api/v1/topics/imiquimod-as/?include_demo=false")
-    assert real["synthesis"]["patients"] == 3 and real["synthesis"]["any_response"]["count"] == 2
+    for key in ("reviewed_evidence", "current_evidence"):
+        assert real[key]["synthesis"]["patients"] == 3
+        assert real[key]["synthesis"]["any_response"]["count"] == 2
     assert real["includes_demonstration_data"] is False and "demonstration_notice" not in real
     assert get(Client(), "/api/v1/topics/imiquimod-as/?include_demo=maybe")[0] == 400
 
@@ -235,9 +248,18 @@ TYPES = {
 
 
 def conforms(instance: Any, schema: dict[str, Any], document: dict[str, Any], where: str) -> None:
-    """A small JSON Schema check (type, required, properties, items, enum, $ref)."""
+    """A small JSON Schema check (type, required, properties, items, enum, $ref, oneOf)."""
     if "$ref" in schema:
         schema = resolve_ref(document, schema["$ref"])
+    if "oneOf" in schema:
+        errors = []
+        for option in schema["oneOf"]:
+            try:
+                conforms(instance, option, document, where)
+            except AssertionError as error:
+                errors.append(str(error))
+        assert len(errors) == len(schema["oneOf"]) - 1, f"{where}: {errors}"
+        return
     types = schema.get("type")
     if types:
         names = types if isinstance(types, list) else [types]
@@ -321,6 +343,6 @@ def test_real_responses_match_the_openapi_schemas(document: dict[str, Any]) -> N
         conforms(data, {"$ref": f"#/components/schemas/{schema}"}, document, url)
     # The checker itself notices a wrong type.
     _, data = get(client, "/api/v1/topics/imiquimod-as/")
-    data["synthesis"]["patients"] = "four"
+    data["current_evidence"]["synthesis"]["patients"] = "four"
     with pytest.raises(AssertionError, match="patients"):
         conforms(data, {"$ref": "#/components/schemas/TopicDetail"}, document, "changed")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pytest
 from wagtail.models import Page, PageViewRestriction, Site
 
+from evidencepress.articles.evidence_pins import page_evidence_pin_live
 from evidencepress.articles.models import (
     ArchiveIndexPage,
     ArticlePage,
@@ -39,6 +40,8 @@ class SmallSite:
 def _publish(page: Page) -> Page:
     page.save_revision().publish()
     page.refresh_from_db()
+    # As if Clinical review had approved it: the page shows the evidence as it is now.
+    page_evidence_pin_live(page=page, reviewer_name="Dr Ada Lovelace")
     return page
 
 

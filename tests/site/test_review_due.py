@@ -71,7 +71,12 @@ def test_new_evidence_after_the_review_flags_every_page_of_the_topic(
     assert not item.overdue
     assert item.evidence_changed_at == case.updated_at
     changed_day = timezone.localdate(case.updated_at)
-    assert item.reasons == [f"Evidence changed on {changed_day:%-d %B %Y}, after the last review"]
+    assert item.reasons == [
+        f"Evidence changed on {changed_day:%-d %B %Y}, after the last review",
+        # The pinned evidence (articles.evidence_pins): the case now says something else.
+        "Evidence changed since its clinical review: 1 new or corrected case is waiting for"
+        " clinical review.",
+    ]
     assert evidence_changed_after_review(settled_site.article) == case.updated_at
 
 

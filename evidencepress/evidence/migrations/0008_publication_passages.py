@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('evidence', '0006_publication_field_sources'),
+        ('evidence', '0007_merge_snapshot_field_sources'),
     ]
 
     operations = [

@@ -1,0 +1,346 @@
+"""Every change to the evidence base, recorded in Wagtail's own log: who, when, what, from → to.
+
+Receivers on the evidence models' save, delete and many-to-many signals write one
+`wagtail.models.ModelLogEntry` per change (`wagtail.log_actions.log`), so every path through the
+ORM is recorded: the admin, services, the demo loader, a shell. The entry's `data` holds
+
+    {"changes": {"Field label": [before, after], ...},   # a creation: [null, value]
+     "topics": {"<topic id>": "<topic name>", ...},      # the topics whose evidence it feeds
+     "reason": "...", "object": "<what it was>"}
+
+Wagtail's admin sets the acting user for the request (`LogContext`); the reason comes from the
+admin forms that ask for one (`recorded_reason`). The topics let the admin show one topic's
+history (`topic_history`), including rows since deleted.
+
+Gap: the literature importer writes publications with raw SQL, so no signal fires for it; its
+imports are shown from their import batches (`topic_imports`), not field by field.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import datetime
+import decimal
+from collections.abc import Iterator
+from typing import Any
+
+from django.db import models
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
+from wagtail.log_actions import log
+
+from .models import (
+    AdverseEvent,
+    Appraisal,
+    EvidenceFact,
+    Publication,
+    ReportedPatient,
+    ResearchQuestion,
+    SourceSpan,
+    Topic,
+)
+
+CREATE, CHANGE, DELETE = "evidence.create", "evidence.change", "evidence.delete"
+ACTIONS = (
+    (CREATE, "Evidence added", "Added to the evidence base"),
+    (CHANGE, "Evidence changed", "Changed in the evidence base"),
+    (DELETE, "Evidence deleted", "Deleted from the evidence base"),
+)
+RECORDED_MODELS: tuple[type[models.Model], ...] = (
+    Topic,
+    Publication,
+    ReportedPatient,
+    AdverseEvent,
+    SourceSpan,
+    Appraisal,
+    EvidenceFact,
+    ResearchQuestion,
+)
+# Derived or bookkeeping columns: recomputed from others, not changes anyone made.
+_SKIPPED = frozenset({"id", "created_at", "updated_at", "title_normalized", "content_hash"})
+_MAX_TEXT = 4000
+
+_reason: contextvars.ContextVar[str] = contextvars.ContextVar("evidence_change_reason", default="")
+
+
+@contextlib.contextmanager
+def recorded_reason(reason: str) -> Iterator[None]:
+    """Attach `reason` to every change recorded inside the block (an admin form's reason)."""
+    token = _reason.set((reason or "").strip())
+    try:
+        yield
+    finally:
+        _reason.reset(token)
+
+
+# --- which topics a row feeds ------------------------------------------------------------------
+
+
+def topics_fed_by(instance: models.Model) -> dict[int, str]:
+    """The topics whose evidence (and so whose pages) this row feeds: {id: name}."""
+    ids: set[int] = set()
+    if isinstance(instance, Topic):
+        ids.add(instance.pk)
+    elif isinstance(instance, ReportedPatient | EvidenceFact | ResearchQuestion):
+        ids.add(instance.topic_id)
+    elif isinstance(instance, AdverseEvent | SourceSpan):
+        topic_id = (
+            ReportedPatient._base_manager.filter(pk=instance.patient_id)
+            .values_list("topic_id", flat=True)
+            .first()
+        )
+        if topic_id is not None:
+            ids.add(topic_id)
+    elif isinstance(instance, Publication | Appraisal):
+        publication_id = (
+            instance.pk if isinstance(instance, Publication) else instance.publication_id
+        )
+        ids |= _publication_topic_ids(publication_id)
+    ids.discard(None)  # type: ignore[arg-type]
+    if not ids:
+        return {}
+    return dict(Topic.objects.filter(pk__in=ids).order_by("pk").values_list("pk", "name"))
+
+
+def _publication_topic_ids(publication_id: int | None) -> set[int]:
+    if publication_id is None:
+        return set()
+    ids = set(
+        Publication.topics.through.objects.filter(publication_id=publication_id).values_list(
+            "topic_id", flat=True
+        )
+    )
+    ids |= set(
+        ReportedPatient._base_manager.filter(publication_id=publication_id).values_list(
+            "topic_id", flat=True
+        )
+    )
+    ids |= set(
+        EvidenceFact._base_manager.filter(publication_id=publication_id).values_list(
+            "topic_id", flat=True
+        )
+    )
+    return ids
+
+
+# --- field values ------------------------------------------------------------------------------
+
+
+def _fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if field.name not in _SKIPPED and not getattr(field, "primary_key", False)
+    ]
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe value as stored in the log."""
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, str) and len(value) > _MAX_TEXT:
+        return value[:_MAX_TEXT] + "…"
+    return value
+
+
+def _shown(field: models.Field[Any, Any], value: Any) -> Any:
+    """How a stored value reads: a choice's label, a related row's name."""
+    if value is None:
+        return None
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if field.is_relation and field.related_model is not None:
+        related = field.related_model._base_manager.filter(pk=value).first()
+        return f"{related} (#{value})" if related is not None else f"#{value}"
+    return _plain(value)
+
+
+def _label(field: models.Field[Any, Any]) -> str:
+    return str(field.verbose_name)
+
+
+def _row(instance: models.Model) -> dict[str, Any]:
+    return {field.attname: getattr(instance, field.attname) for field in _fields(type(instance))}
+
+
+# --- receivers ---------------------------------------------------------------------------------
+
+
+def _record(instance: models.Model, action: str, changes: dict[str, list[Any]]) -> None:
+    topics = getattr(instance, "_history_topics", None) or topics_fed_by(instance)
+    data: dict[str, Any] = {
+        "changes": changes,
+        "topics": {str(pk): name for pk, name in topics.items()},
+        "object": str(instance)[:300],
+    }
+    reason = _reason.get()
+    if reason:
+        data["reason"] = reason
+    log(instance=instance, action=action, data=data, content_changed=True)
+
+
+def _before_save(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
+    if kwargs.get("raw"):
+        return
+    before = None
+    if instance.pk is not None and not instance._state.adding:
+        names = [field.attname for field in _fields(sender)]
+        before = sender._base_manager.filter(pk=instance.pk).values(*names).first()
+    instance._history_before = before  # type: ignore[attr-defined]
+
+
+def _after_save(
+    sender: type[models.Model], instance: models.Model, created: bool, **kwargs: Any
+) -> None:
+    if kwargs.get("raw"):
+        return
+    before = getattr(instance, "_history_before", None)
+    instance._history_before = None  # type: ignore[attr-defined]
+    after = _row(instance)
+    changes: dict[str, list[Any]] = {}
+    for field in _fields(sender):
+        old = None if (created or before is None) else before.get(field.attname)
+        new = after.get(field.attname)
+        if (created or before is None) and new in (None, "", [], {}):
+            continue
+        if not created and before is not None and old == new:
+            continue
+        changes[_label(field)] = [_shown(field, old), _shown(field, new)]
+    if not created and before is not None and not changes:
+        return  # saved unchanged: nothing to record
+    _record(instance, CREATE if created or before is None else CHANGE, changes)
+
+
+def _before_delete(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
+    # Read now: once the rows are gone, the topics they fed cannot be looked up.
+    instance._history_topics = topics_fed_by(instance)  # type: ignore[attr-defined]
+
+
+def _after_delete(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
+    row = _row(instance)
+    changes = {
+        _label(field): [_shown(field, row.get(field.attname)), None]
+        for field in _fields(sender)
+        if row.get(field.attname) not in (None, "", [], {})
+    }
+    _record(instance, DELETE, changes)
+
+
+def _m2m_changed(
+    sender: Any, instance: models.Model, action: str, model: type[models.Model], **kwargs: Any
+) -> None:
+    """Many-to-many edits (treatments of a case, topics of a publication), as from → to lists."""
+    relation = _M2M.get(sender)
+    if relation is None or not isinstance(instance, relation[0]):
+        return  # an edit from the other side (e.g. a treatment's cases): not recorded here
+    name, label = relation[1], relation[2]
+    if action in ("pre_add", "pre_remove", "pre_clear"):
+        instance.__dict__[f"_history_m2m_{name}"] = _stored_m2m(sender, instance, model)
+        return
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    before = instance.__dict__.pop(f"_history_m2m_{name}", None)
+    after = _stored_m2m(sender, instance, model)
+    if before is None or before == after:
+        return
+    _record(instance, CHANGE, {label: [before, after]})
+
+
+def _stored_m2m(through: Any, instance: models.Model, target: type[models.Model]) -> list[str]:
+    """The related rows as stored (modelcluster's parental relations hold unsaved ones in
+    memory, so the instance's manager cannot tell before from after)."""
+    source = next(
+        f.name
+        for f in through._meta.concrete_fields
+        if f.is_relation and f.related_model is type(instance)
+    )
+    other = next(
+        f.attname
+        for f in through._meta.concrete_fields
+        if f.is_relation and f.related_model is target and f.name != source
+    )
+    ids = through.objects.filter(**{source: instance.pk}).values_list(other, flat=True)
+    return sorted(str(row) for row in target._base_manager.filter(pk__in=list(ids)))
+
+
+_M2M: dict[Any, tuple[type[models.Model], str, str]] = {
+    ReportedPatient.prior_treatments.through: (
+        ReportedPatient,
+        "prior_treatments",
+        "prior treatments",
+    ),
+    ReportedPatient.concurrent_treatments.through: (
+        ReportedPatient,
+        "concurrent_treatments",
+        "concurrent treatments",
+    ),
+    Publication.topics.through: (Publication, "topics", "topics"),
+}
+
+
+def connect() -> None:
+    """Connect the receivers (from EvidenceConfig.ready)."""
+    for model in RECORDED_MODELS:
+        uid = f"evidence_history_{model.__name__}"
+        pre_save.connect(_before_save, sender=model, dispatch_uid=f"{uid}_pre_save")
+        post_save.connect(_after_save, sender=model, dispatch_uid=f"{uid}_post_save")
+        pre_delete.connect(_before_delete, sender=model, dispatch_uid=f"{uid}_pre_delete")
+        post_delete.connect(_after_delete, sender=model, dispatch_uid=f"{uid}_post_delete")
+    for through in _M2M:
+        m2m_changed.connect(
+            _m2m_changed, sender=through, dispatch_uid=f"evidence_history_{through.__name__}"
+        )
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def topic_history(topic: Topic) -> models.QuerySet[Any]:
+    """The recorded changes to a topic's evidence, newest first (deleted rows included)."""
+    from wagtail.models import ModelLogEntry
+
+    return (
+        ModelLogEntry.objects.filter(action__in=[a for a, _, _ in ACTIONS])
+        .filter(data__topics__has_key=str(topic.pk))
+        .select_related("user", "content_type")
+        .order_by("-timestamp", "-pk")
+    )
+
+
+def object_history(instance: models.Model) -> models.QuerySet[Any]:
+    """The recorded changes to one row, newest first."""
+    from wagtail.models import ModelLogEntry
+
+    return (
+        ModelLogEntry.objects.for_instance(instance)
+        .filter(action__in=[a for a, _, _ in ACTIONS])
+        .order_by("-timestamp", "-pk")
+    )
+
+
+def topic_imports(topic: Topic) -> list[dict[str, Any]]:
+    """Import batches that brought publications into the topic (the importer writes with raw
+    SQL, so its rows are recorded here by batch instead of field by field)."""
+    rows = (
+        Publication.objects.filter(topics=topic, import_batch__isnull=False)
+        .values(
+            "import_batch_id",
+            "import_batch__created_at",
+            "import_batch__kind",
+            "import_batch__source",
+        )
+        .annotate(publications=models.Count("pk"))
+        .order_by("-import_batch__created_at", "-import_batch_id")
+    )
+    return [
+        {
+            "id": row["import_batch_id"],
+            "when": row["import_batch__created_at"],
+            "kind": row["import_batch__kind"],
+            "source": row["import_batch__source"],
+            "publications": row["publications"],
+        }
+        for row in rows
+    ]
