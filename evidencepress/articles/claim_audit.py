@@ -291,7 +291,7 @@ def audit(
     return tuple(out)
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(\[])")
 
 
 def split_sentences(text: str) -> list[str]:

@@ -155,7 +155,11 @@ def page_sentences(page: Any, sources: _Sources | None = None) -> list[ca.Senten
 
 def audit_page(page: Any) -> tuple[ca.Finding, ...]:
     """The claim audit's findings for one page (the latest revision's content as given)."""
-    report = getattr(page, "evidence_report", None)
+    from evidencepress.evidence.selection import topic_report
+
+    # The topic's current evidence (what a reviewer checks the text against), not a pin.
+    topic = getattr(page, "topic", None)
+    report = topic_report(topic) if topic is not None else None
     certainty = None
     summary: frozenset[Decimal] = frozenset()
     if report is not None:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
@@ -617,3 +618,28 @@ class ArchiveIndexPage(VisibleTitleMixin, RoutablePageMixin, Page):
             },
             template="articles/archive_month.html",
         )
+
+
+class ClaimAuditOverride(models.Model):
+    """A clinician's written reason to pass one claim-audit finding (articles/claim_review.py).
+
+    Matched on the finding's key (kind, place and sentence), so an edit that changes the
+    sentence opens the finding again. Also written to the page's history.
+    """
+
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="claim_overrides")
+    finding_key = models.TextField()
+    reason = models.TextField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["page_id", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["page", "finding_key"], name="claim_override_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.page_id}: {self.finding_key[:60]}"

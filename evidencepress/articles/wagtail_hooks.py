@@ -311,3 +311,12 @@ def warn_about_missing_citations(request: HttpRequest, page: Any) -> None:
         "Readers see the cited words without a reference number. Remove those citations or "
         "choose another publication.",
     )
+
+
+@hooks.register("register_log_actions")
+def register_claim_audit_log_actions(actions: Any) -> None:
+    """The claim audit's entries in a page's history (articles/claim_review.py)."""
+    from .claim_review import LOG_ACTIONS
+
+    for action, label, message in LOG_ACTIONS:
+        actions.register_action(action, label, message)
