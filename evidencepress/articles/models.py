@@ -29,10 +29,10 @@ from wagtail.snippets.models import register_snippet
 
 from evidencepress.core.content_version import VersionedMemo, current_version
 from evidencepress.core.text import VisibleTitleMixin, strip_invisible
-from evidencepress.evidence.models import EvidenceSnapshot, Publication, Topic
+from evidencepress.evidence.models import EvidenceSnapshot, Passage, Publication, Topic
 
 from . import blocks
-from .citations import citation_anchor
+from .citations import citation_anchor, inline_citations
 from .forms import ArticlePageForm
 from .panels import ReadingLevelPanel
 from .publishing import ReviewedPublishingMixin, ReviewPermissionsMixin
@@ -395,6 +395,31 @@ class ArticlePage(
             )
             for n, pub in enumerate(self._cited, 1)
         ]
+
+    def read_passages(self) -> dict[int, list[Passage]]:
+        """What we read in each cited publication, as this page cites it (one query).
+
+        The passages the inline citations name; for a publication the page cites only as a
+        whole ("Sources cited"), every passage of it that an editor saw."""
+        named: dict[int, set[int]] = {}
+        stream_block = self.body.stream_block
+        for raw in self._raw_body():
+            child = (
+                stream_block.child_blocks.get(raw.get("type")) if isinstance(raw, dict) else None
+            )
+            if child is None:
+                continue
+            for leaf, value in blocks._raw_leaves(child, raw.get("value")):
+                if isinstance(leaf, blocks.blocks.RichTextBlock) and isinstance(value, str):
+                    for pk, ids in inline_citations(value):
+                        named.setdefault(pk, set()).update(ids)
+        out: dict[int, list[Passage]] = {}
+        cited = [pub.pk for pub in self._cited]
+        for passage in Passage.objects.filter(publication_id__in=cited):
+            wanted = named.get(passage.publication_id)
+            if passage.pk in wanted if wanted else passage.seen:
+                out.setdefault(passage.publication_id, []).append(passage)
+        return out
 
     def references(self) -> list[FormattedReference]:
         """The numbered AMA reference list, with PubMed/DOI links and demo labels."""
