@@ -71,6 +71,11 @@ class ClinicalReviewer(models.Model):
         return f"{self.name}, {self.credentials}"
 
 
+def _for_display() -> Any:
+    """Publications as pages show them, with what was read in each (the reference notes)."""
+    return Publication.objects.for_display().prefetch_related("passages")
+
+
 class ReviewFields(models.Model):
     """Who checked a page clinically, when, and when it is due again."""
 
@@ -344,7 +349,7 @@ class ArticlePage(
         return _publications_memo.get(
             current_version(self._state.db or "default"),
             wanted,
-            lambda: Publication.objects.for_display().in_bulk(wanted),
+            lambda: _for_display().in_bulk(wanted),
         )
 
     @cached_property
@@ -370,7 +375,10 @@ class ArticlePage(
         found = self._publications_by_id
         missing = [pk for pk in order if pk not in found]
         if missing:  # only if the body changed after the prefetch
-            found = {**found, **Publication.objects.for_display().in_bulk(missing)}
+            found = {
+                **found,
+                **_for_display().in_bulk(missing),
+            }
         return [found[pk] for pk in order if pk in found]
 
     def cited_publications(self) -> list[Publication]:
@@ -397,7 +405,7 @@ class ArticlePage(
         ]
 
     def read_passages(self) -> dict[int, list[Passage]]:
-        """What we read in each cited publication, as this page cites it (one query).
+        """What we read in each cited publication, as this page cites it.
 
         The passages the inline citations name; for a publication the page cites only as a
         whole ("Sources cited"), every passage of it that an editor saw."""
@@ -414,11 +422,11 @@ class ArticlePage(
                     for pk, ids in inline_citations(value):
                         named.setdefault(pk, set()).update(ids)
         out: dict[int, list[Passage]] = {}
-        cited = [pub.pk for pub in self._cited]
-        for passage in Passage.objects.filter(publication_id__in=cited):
-            wanted = named.get(passage.publication_id)
-            if passage.pk in wanted if wanted else passage.seen:
-                out.setdefault(passage.publication_id, []).append(passage)
+        for pub in self._cited:  # passages prefetched with the publications (no query here)
+            wanted = named.get(pub.pk)
+            for passage in pub.passages.all():
+                if passage.pk in wanted if wanted else passage.seen:
+                    out.setdefault(pub.pk, []).append(passage)
         return out
 
     def references(self) -> list[FormattedReference]:
@@ -482,7 +490,7 @@ def prefetch_articles(articles: list[ArticlePage]) -> None:
     for article in articles:
         wanted.update(article._cited_ids())
         reviewer_ids.update(article._reviewer_ids())
-    found = Publication.objects.for_display().in_bulk(wanted)  # in_bulk of nothing makes no query
+    found = _for_display().in_bulk(wanted)  # in_bulk of nothing makes no query
     reviewers = ClinicalReviewer.objects.in_bulk(reviewer_ids)
     for article in articles:
         article.__dict__["_publications_by_id"] = found
