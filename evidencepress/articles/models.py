@@ -34,7 +34,7 @@ from evidencepress.evidence.models import EvidenceSnapshot, Passage, Publication
 from . import blocks
 from .citations import citation_anchor, inline_citations
 from .forms import ArticlePageForm
-from .panels import ReadingLevelPanel
+from .panels import ClaimAuditPanel, ReadingLevelPanel
 from .publishing import ReviewedPublishingMixin, ReviewPermissionsMixin
 from .readability import ReadingLevel, reading_level
 from .references import FormattedReference, ReferenceData, format_ama
@@ -281,6 +281,7 @@ class ArticlePage(
     content_panels = [
         *Page.content_panels,
         ReadingLevelPanel(heading="Reading level"),
+        ClaimAuditPanel(heading="Claim audit"),
         FieldPanel("topic"),
         FieldPanel("summary"),
         MultiFieldPanel([FieldPanel("date"), FieldPanel("updated")], heading="Dates"),

@@ -198,7 +198,10 @@ from .review_due import evidence_changed_after_review  # noqa: E402
 
 @hooks.register("register_admin_urls")
 def register_review_due_report_urls() -> list[Any]:
+    from .claim_views import claim_audit_review
+
     return [
+        _url_path("claim-audit/<int:page_id>/", claim_audit_review, name="claim_audit_review"),
         _url_path("reports/review-due/", ReviewDueReportView.as_view(), name="articles_review_due"),
         _url_path(
             "reports/review-due/results/",

@@ -13,6 +13,8 @@ from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
+from django.urls import reverse
 from wagtail.models import PageLogEntry, TaskState, WorkflowState
 
 from evidencepress.articles.claim_review import (
@@ -154,3 +156,36 @@ def test_a_citation_without_passages_and_an_unlabelled_demo_claim_are_found(
     article.body = body
     article.save_revision()
     assert open_findings(article) == []
+
+
+def test_editor_panel_shows_findings_and_only_a_clinician_overrides_with_a_reason(
+    people: dict[str, User],
+    make_article: Callable[..., ArticlePage],
+    publications: Any,
+    client: Client,
+) -> None:
+    article = make_article(title="Panel", body=_body(publications, WRONG), publish=False)
+    client.force_login(people["author"])
+    edit = client.get(reverse("wagtailadmin_pages:edit", args=[article.pk])).content.decode()
+    assert "Claim audit: 2 open findings in the saved text." in edit
+    assert WRONG in edit
+    url = reverse("claim_audit_review", args=[article.pk])
+    key = open_findings(article)[0].key
+    # An editor sees the findings but may not override them.
+    assert client.get(url).status_code == 200
+    refused = client.post(url, {"finding_key": key, "reason": "Fine."})
+    assert refused.status_code == 302  # Wagtail turns PermissionDenied into a redirect
+    assert not ClaimAuditOverride.objects.exists()
+
+    client.force_login(people["clinician"])
+    client.post(url, {"finding_key": key, "reason": "   "})
+    assert not ClaimAuditOverride.objects.exists()
+    client.post(url, {"finding_key": key, "reason": "Teaching example, marked as wrong."})
+    override = ClaimAuditOverride.objects.get()
+    assert (override.user, override.reason) == (
+        people["clinician"],
+        "Teaching example, marked as wrong.",
+    )
+    assert len(open_findings(article)) == 1
+    history = client.get(reverse("wagtailadmin_pages:history", args=[article.pk]))
+    assert "Claim-audit finding overridden" in history.content.decode()
