@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,25 @@ def _fresh_default_cache() -> None:
     from django.core.cache import caches
 
     caches["default"].clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Rate-limit counts (core.ratelimit) live in a database table, shared by processes. A test
+    in a transaction leaves none behind (rolled back); a transactional test's are cleared."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or bool(
+        marker and marker.kwargs.get("transaction")
+    )
+    if not transactional:
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    from django.core.cache import caches
+
+    caches["ratelimit"].clear()
+    yield
+    caches["ratelimit"].clear()
 
 
 def ensure_wagtail_tree() -> object:

@@ -28,16 +28,16 @@ from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
 from evidencepress.core.content_version import VersionedMemo, current_version
-from evidencepress.core.text import VisibleTitleMixin, strip_invisible
+from evidencepress.core.readability import ReadingLevel, reading_level
+from evidencepress.core.text import VisibleTitleMixin
 from evidencepress.evidence.models import EvidenceSnapshot, Passage, Publication, Topic
+from evidencepress.evidence.references import FormattedReference, format_ama, reference_data
 
 from . import blocks
 from .citations import citation_anchor, inline_citations
 from .forms import ArticlePageForm
 from .panels import ClaimAuditPanel, ReadingLevelPanel
 from .publishing import ReviewedPublishingMixin, ReviewPermissionsMixin
-from .readability import ReadingLevel, reading_level
-from .references import FormattedReference, ReferenceData, format_ama
 from .signoff import SignOffTask  # noqa: F401  (the review workflow's task model)
 
 # Read per content version (core.content_version) and shared by the threads of a process.
@@ -496,24 +496,6 @@ def prefetch_articles(articles: list[ArticlePage]) -> None:
     for article in articles:
         article.__dict__["_publications_by_id"] = found
         article.__dict__["_reviewers_by_id"] = reviewers
-
-
-def reference_data(publication: Publication) -> ReferenceData:
-    """A Publication as the plain data the AMA formatter takes."""
-    return ReferenceData(
-        authors=tuple(publication.authors or ()),
-        # An imported title may carry bidi overrides or zero-width characters: never to readers.
-        title=strip_invisible(publication.title),
-        journal=strip_invisible(publication.journal),
-        year=publication.year,
-        volume=publication.volume,
-        issue=publication.issue,
-        pages=publication.pages,
-        doi=publication.doi or "",
-        pmid=publication.pmid or "",
-        is_demo=publication.is_demo,
-        key=str(publication.pk),
-    )
 
 
 def _sentence(text: str) -> str:

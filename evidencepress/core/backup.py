@@ -17,12 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .exceptions import BackupError
+
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
-
-
-class BackupError(Exception):
-    """A backup or restore could not be made or failed its check; the message says why."""
 
 
 @dataclass(frozen=True)

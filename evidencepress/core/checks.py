@@ -3,7 +3,8 @@
 Django's own security checks (security.W0xx) cover HSTS, cookies, SSL redirect and the like;
 these add what Django cannot know about: lockout, second factor, CSP, session lifetime,
 password policy and how uploaded documents are served. IDs: evidencepress.S001-S009, and
-S020-S023 for the guards of issue #14 (privileges, lockout address, restricted content).
+S020-S023 for the guards of issue #14 (privileges, lockout address, restricted content),
+S030 for the shared rate-limit store (not a deployment-only check).
 """
 
 from __future__ import annotations
@@ -228,3 +229,25 @@ def check_privilege_guards(app_configs: Any = None, **kwargs: Any) -> list[Check
             )
         )
     return messages
+
+
+PER_PROCESS_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+}
+
+
+@register(Tags.caches)
+def check_shared_rate_limit_store(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Rate limits hold only when every process counts in one store (core/ratelimit.py)."""
+    backend = (getattr(settings, "CACHES", {}).get("ratelimit") or {}).get("BACKEND", "")
+    if backend and backend not in PER_PROCESS_CACHES:
+        return []
+    return [
+        _warning(
+            "The 'ratelimit' cache is missing or kept per process: each worker would count "
+            "its own limit.",
+            "Set REDIS_URL, or leave settings.base's database-backed 'ratelimit' cache.",
+            30,
+        )
+    ]

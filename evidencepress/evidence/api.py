@@ -9,29 +9,30 @@ Only published topics (`selectors.published_topics`) are visible; anything else 
 Rows carry the documented export columns (docs/data-dictionary.md): never curator notes,
 appraisers' names or anything about readers. Every response says when demonstration cases are
 included. Each client address may make `EVIDENCE_API_RATE_LIMIT` requests (default 60 a minute,
-a fixed window in Django's cache); past it the answer is 429 with Retry-After.
+a fixed window counted by `core.ratelimit` in a store all processes share); past it the
+answer is 429 with Retry-After.
 The views are thin: they parse the query, call a selector or `selection`, and shape JSON.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
-import math
-import time
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Count, Max, Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import path, reverse
-from django.views.decorators.http import require_safe
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, path, re_path, resolve, reverse
+from django.views.decorators.csrf import csrf_exempt
+
+from evidencepress.core import ratelimit
+from evidencepress.core.exceptions import RateLimitUnavailable
 
 from .certainty import Certainty
+from .exceptions import ApiError
 from .export import COLUMNS, case_queryset, case_row
 from .models import Topic
 from .selection import CaseFilters, TopicReport, topic_report
@@ -40,6 +41,7 @@ from .services import latest_snapshot, snapshot_difference, snapshot_report
 from .synthesis import RESPONSES as RESPONSE_KEYS
 
 app_name = "evidence_api"
+logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 DEMO_NOTICE = (
@@ -66,13 +68,6 @@ CASES_LABEL = (
 )
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
 def _json(data: dict[str, Any], status: int = 200) -> JsonResponse:
     response = JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
     response["Cache-Control"] = "public, max-age=60" if status == 200 else "no-store"
@@ -91,47 +86,40 @@ def _rate_limit() -> tuple[int, int]:
     return int(count), int(seconds)
 
 
-def _client_key(request: HttpRequest, window: int) -> str:
-    # A keyed digest: the client's address never sits in the cache in clear.
-    address = request.META.get("REMOTE_ADDR", "") or "unknown"
-    digest = hmac.new(
-        settings.SECRET_KEY.encode(), f"evidence-api:{address}".encode(), hashlib.sha256
-    ).hexdigest()
-    return f"evidence-api:rate:{digest}:{window}"
-
-
-def _over_limit(request: HttpRequest) -> int:
-    """Count this request; 0 when allowed, else the seconds until the window ends."""
-    limit, seconds = _rate_limit()
-    now = time.time()
-    window = int(now // seconds)
-    key = _client_key(request, window)
-    if cache.add(key, 1, seconds + 1):
-        used = 1
-    else:
-        try:
-            used = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, seconds + 1)
-            used = 1
-    if used <= limit:
-        return 0
-    return max(1, math.ceil((window + 1) * seconds - now))
-
-
 View = Callable[..., HttpResponse]
+ALLOWED_METHODS = ("GET", "HEAD")
+
+
+def _not_allowed(request: HttpRequest) -> JsonResponse:
+    # Every method the document does not declare (POST, OPTIONS, QUERY, ...): 405, as JSON.
+    allowed = ", ".join(ALLOWED_METHODS)
+    response = _error(405, f"Method {request.method} is not allowed here; use {allowed}.")
+    response["Allow"] = allowed
+    return response
 
 
 def api_view(view: View) -> View:
     """GET/HEAD only, rate-limited per client address, errors as JSON."""
 
+    # csrf_exempt: nothing here changes state, and CSRF's 403 page would otherwise answer an
+    # undeclared method (POST, QUERY, ...) before the 405 below could.
+    @csrf_exempt  # nosemgrep (read-only API: GET/HEAD only, no cookies acted on)
     @functools.wraps(view)
-    @require_safe
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        retry_after = _over_limit(request)
-        if retry_after:
-            response = _error(429, f"Too many requests: try again in {retry_after} seconds.")
-            response["Retry-After"] = str(retry_after)
+        if request.method not in ALLOWED_METHODS:
+            return _not_allowed(request)
+        limit, seconds = _rate_limit()
+        address = request.META.get("REMOTE_ADDR", "") or "unknown"
+        try:
+            decision = ratelimit.hit("evidence-api", address, limit=limit, seconds=seconds)
+        except RateLimitUnavailable as error:
+            # Public data only: serve it uncounted rather than fail while the store is down.
+            logger.error("API request not counted: %s", error)
+            decision = ratelimit.Decision(allowed=True, count=0, retry_after=0)
+        if not decision.allowed:
+            wait = decision.retry_after
+            response = _error(429, f"Too many requests: try again in {wait} seconds.")
+            response["Retry-After"] = str(wait)
             return response
         try:
             return view(request, *args, **kwargs)
@@ -686,7 +674,9 @@ def openapi_document(*, server: str) -> dict[str, Any]:
                 "each published topic, computed from curated case reports. "
                 f"{NOT_ADVICE} Cases flagged as demonstration data are invented. "
                 f"Each client address may make {_rate_limit()[0]} requests every "
-                f"{_rate_limit()[1]} seconds."
+                f"{_rate_limit()[1]} seconds. Only GET and HEAD are answered: any other method "
+                "gets 405 with an Allow header, and a path not listed here gets 404, both with "
+                "an Error body."
             ),
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         },
@@ -723,9 +713,29 @@ def openapi_document(*, server: str) -> dict[str, Any]:
     }
 
 
+@csrf_exempt  # nosemgrep (read-only API: answers 404 whatever the method)
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Any other path under /api/v1/: the API's JSON 404 (not the site's HTML page).
+
+    A path that names a route but lacks its trailing slash is redirected there, as Django's
+    APPEND_SLASH would have done before this catch-all matched everything."""
+    path_info = request.path_info
+    if not path_info.endswith("/"):
+        try:
+            match = resolve(path_info + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.url_name != "not_found":
+            query = request.META.get("QUERY_STRING", "")
+            target = request.path + "/" + (f"?{query}" if query else "")
+            return HttpResponsePermanentRedirect(target)
+    return _error(404, "No such API path: see /api/v1/openapi.json for the paths there are.")
+
+
 urlpatterns = [
     path("topics/", topic_list, name="topics"),
     path("topics/<slug:slug>/", topic_detail, name="topic"),
     path("topics/<slug:slug>/cases/", case_list, name="cases"),
     path("openapi.json", openapi, name="openapi"),
+    re_path(r"^(?P<rest>.*)$", not_found, name="not_found"),  # keep last
 ]

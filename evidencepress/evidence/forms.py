@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from wagtail.admin.forms import WagtailAdminModelForm
 
-from evidencepress.literature.records import normalise_doi, normalise_pmid, normalise_title
+from evidencepress.core.identifiers import normalise_doi, normalise_pmid, normalise_title
 
 # "Smith JA" (Vancouver style): a surname followed by up to four capital initials.
 _VANCOUVER = re.compile(r"^(?P<last>.+?)\s+(?P<initials>[A-Z]{1,4})$")

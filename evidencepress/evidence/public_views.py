@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
 from .models import Publication
+from .references import publication_reference
 from .services import reviewed_cases_from
 
 FACTS_HEADING = "Facts read in the source:"
@@ -36,9 +37,6 @@ def read_facts(notes: str) -> tuple[list[str], str]:
 @require_GET
 def publication_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """`/evidence/publications/<id>/`: one publication, public and read-only."""
-    from evidencepress.articles.models import reference_data
-    from evidencepress.articles.references import format_ama
-
     publication = get_object_or_404(
         # for_display: never the abstract (possibly hundreds of MB) on a page that omits it.
         Publication.objects.for_display().prefetch_related("topics"),
@@ -51,7 +49,7 @@ def publication_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "evidence/publication_detail.html",
         {
             "publication": publication,
-            "reference": format_ama(reference_data(publication), number=1),
+            "reference": publication_reference(publication),
             "facts": facts,
             "notes": notes,
             "reviewed_cases": reviewed_cases,

@@ -345,6 +345,20 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 5000},
     },
 }
+# Rate-limit counts (core/ratelimit.py) must be shared by every process: Redis when REDIS_URL is
+# set (Django's RedisCache; needs the `redis` package), else a table in the default database
+# (created by core's migration 0003). Never a per-process cache, and never culled: a culled
+# counter would let a client start its window again.
+RATELIMIT_CACHE: dict[str, Any] = (
+    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
+    if os.environ.get("REDIS_URL")
+    else {
+        "BACKEND": "evidencepress.core.cache.CounterDatabaseCache",
+        "LOCATION": "core_ratelimit_cache",
+        "OPTIONS": {"MAX_ENTRIES": 10**9},
+    }
+)
+CACHES["ratelimit"] = RATELIMIT_CACHE
 PAGE_CACHE = {
     "ENABLED": os.environ.get("EVIDENCEPRESS_PAGE_CACHE", "0") == "1",
     "ALIAS": "pages",

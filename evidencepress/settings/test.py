@@ -5,13 +5,16 @@ import tempfile
 from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import database_from_env
+from .base import RATELIMIT_CACHE, database_from_env
 
 DEBUG = False
 SECRET_KEY = "test-only-insecure-key"  # noqa: S105
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": RATELIMIT_CACHE,  # shared by processes, as in production (core/ratelimit.py)
+}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 MEDIA_ROOT = Path(tempfile.gettempdir()) / f"evidencepress-test-media-{os.getpid()}"

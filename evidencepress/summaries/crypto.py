@@ -21,9 +21,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import models
 
-
-class EncryptionUnavailable(RuntimeError):
-    """No usable encryption key: personal data can be neither stored nor read."""
+from .exceptions import EncryptionUnavailable
 
 
 def _keys_from_file(path: Path, *, generate: bool) -> list[str]:

@@ -15,16 +15,13 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from .exceptions import DeliveryFailed
 from .models import SummaryRequest
 from .rendering import text_to_html
 
 logger = logging.getLogger(__name__)
 
 SUBJECT = "Your plain-language summary from EvidencePress"
-
-
-class DeliveryFailed(RuntimeError):
-    """The email could not be handed to the mail server; nothing was marked as sent."""
 
 
 def _refuse_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -55,7 +52,13 @@ def _context(summary_request: SummaryRequest, link: str | None) -> dict[str, Any
 
 def summary_pdf(summary_request: SummaryRequest) -> bytes:
     """The summary as a PDF (WeasyPrint), from the stored text; escaped like every page."""
+    from PIL import ImageFile
     from weasyprint import HTML
+
+    # Importing WeasyPrint turns on Pillow's process-wide LOAD_TRUNCATED_IMAGES. Our PDFs load no
+    # image (_refuse_fetch), and the rest of the process (image uploads, renditions) must keep
+    # Pillow strict: a torn upload taken, or a rendition raising on it, otherwise.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
 
     document = render_to_string("summaries/summary_pdf.html", _context(summary_request, None))
     pdf: bytes = HTML(string=document, url_fetcher=_refuse_fetch).write_pdf()

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from evidencepress.articles.models import reference_data
-from evidencepress.articles.references import format_ama
 from evidencepress.evidence.models import EvidenceFact, Publication, Topic, Treatment
 from evidencepress.evidence.querysets import unshown_publication_fields
+from evidencepress.evidence.references import publication_reference as ama_reference
 from evidencepress.evidence.selection import TopicReport, topic_report
 from evidencepress.evidence.synthesis import synthesise
 
@@ -30,8 +29,8 @@ from .matching import Situation, match_cases
 
 
 def publication_reference(publication: Publication) -> Reference:
-    """A publication as a citation (AMA style, `articles.references`) with its best link."""
-    formatted = format_ama(reference_data(publication), number=1)
+    """A publication as a citation (AMA style, `evidence.references`) with its best link."""
+    formatted = ama_reference(publication)
     return Reference(
         key=f"publication-{publication.pk}",
         citation=formatted.text,

@@ -111,20 +111,3 @@ class SummaryRequest(models.Model):
             self.editor_approved_at and self.clinician_approved_at
         ):
             raise ValidationError("A summary is sent only after editor and clinician approval.")
-
-
-class SubmissionCounter(models.Model):
-    """Submissions of one client address or email (a keyed HMAC, never in clear) in one fixed
-    window; written only by `ratelimit.take` with one atomic upsert."""
-
-    key = models.CharField(max_length=80)
-    window_start = models.BigIntegerField(help_text="Unix time the window began.")
-    count = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["key", "window_start"], name="submission_counter_key")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.key[:14]}… {self.window_start}: {self.count}"

@@ -17,26 +17,22 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from evidencepress.articles.readability import offline_textstat
+from evidencepress.core import ratelimit
 from evidencepress.core.audit import audit_record
 from evidencepress.core.erasure import scrub_deleted_rows_on_commit
 from evidencepress.evidence.models import Topic
 
-from . import crypto
+from . import crypto, readability
 from .access import can_access_requests, can_approve_clinically
 from .delivery import summary_send
+from .exceptions import SummaryRequestError
 from .models import SummaryRequest
-from .ratelimit import purge_counters
 
 Status = SummaryRequest.Status
 OBJECT_TYPE = "summary_request"
 MAX_DRAFT_CHARS = 20_000
 MAX_REASON_CHARS = 1_000
 SEND_LOCK_SECONDS = 300
-
-
-class SummaryRequestError(Exception):
-    """The action is not allowed for this request now; the message says why, in plain words."""
 
 
 def _hash_token(token: str) -> str:
@@ -105,8 +101,8 @@ def summary_request_submit(
 
 
 def reading_grade(text: str) -> float:
-    """Flesch–Kincaid grade level of `text` (textstat)."""
-    return round(float(offline_textstat().flesch_kincaid_grade(text)), 1)
+    """The stored grade of a summary text, generated or edited alike (`readability.grade`)."""
+    return round(readability.grade(text), 1)
 
 
 def _clear_approvals(summary_request: SummaryRequest) -> None:
@@ -140,7 +136,7 @@ def summary_request_draft(
     if text is None:
         draft = draft_for_topic(summary_request.topic, request_situation(summary_request))
         summary_request.drafted_text = draft.text
-        summary_request.draft_grade = round(float(draft.grade), 1)
+        summary_request.draft_grade = reading_grade(draft.text)
         summary_request.draft_contains_demo = bool(draft.contains_demo)
         summary_request.draft_matches = [
             {
@@ -389,7 +385,7 @@ def summary_request_purge(*, now: datetime | None = None, days: int | None = Non
     # Every run, even with nothing due: it also clears what an earlier erasure left behind
     # because a reader held the database then.
     scrub_deleted_rows_on_commit()
-    counters = purge_counters(now=now.timestamp())  # rate-limit windows that have ended
+    counters = ratelimit.purge_expired()  # rate-limit windows that have ended
     audit_record(
         action="summary_request.purge_run",
         detail={"deleted": len(due), "days": days, "rate_counters_deleted": counters},

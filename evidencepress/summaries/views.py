@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from evidencepress.core.audit import audit_record
 from evidencepress.core.client import client_ip
+from evidencepress.core.exceptions import RateLimitUnavailable
 from evidencepress.core.middleware import text_fields_only
 from evidencepress.core.views import csrf_failure_retry
 
@@ -77,7 +78,7 @@ def request_form(request: HttpRequest) -> HttpResponse:
         try:
             ratelimit.take("address", address)
             audit_record(action="summary_request.honeypot")
-        except DatabaseError as exc:  # a read-only or full database: the bot need not know
+        except (DatabaseError, RateLimitUnavailable) as exc:  # the bot need not know
             logger.error("honeypot submission not counted: %s: %s", type(exc).__name__, exc)
         return redirect("summaries:request_sent")
     email = form.cleaned_data["email"]
@@ -93,7 +94,7 @@ def request_form(request: HttpRequest) -> HttpResponse:
             detail=form.cleaned_data["detail"],
             consent_version=CONSENT_VERSION,
         )
-    except (EncryptionUnavailable, DatabaseError) as exc:
+    except (EncryptionUnavailable, DatabaseError, RateLimitUnavailable) as exc:
         # Fail closed (plan test I5): the write was atomic, so nothing was stored; the reader
         # is told so, and the log gets the error's type and text only (never the form data).
         logger.error("summary request refused: %s: %s", type(exc).__name__, exc)

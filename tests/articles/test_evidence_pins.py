@@ -55,11 +55,14 @@ def staff(django_user_model: type[User]) -> dict[str, User]:
     clinician.groups.add(Group.objects.get(name="Clinician reviewers"))
     editor = django_user_model.objects.create_user("editor", password="x" * 12)
     editor.groups.add(Group.objects.get(name="Editors"))
-    return {"clinician": clinician, "editor": editor}
+    # Editorial sign-off is given by an editor who neither wrote nor submitted the revision.
+    signer = django_user_model.objects.create_user("signer", password="x" * 12)
+    signer.groups.add(Group.objects.get(name="Editors"))
+    return {"clinician": clinician, "editor": editor, "signer": signer}
 
 
 def _review(page: Any, staff: dict[str, User]) -> None:
-    """Both steps of the review workflow, as the clinician and then the editor."""
+    """Both steps of the review workflow: the clinician, then an editor who did not submit."""
     page.save_revision(user=staff["editor"])
     state = page.get_workflow().start(page, staff["editor"])
     first = state.current_task_state
@@ -67,7 +70,7 @@ def _review(page: Any, staff: dict[str, User]) -> None:
     first.task.specific.on_action(first, staff["clinician"], "approve")
     state.refresh_from_db()
     second = state.current_task_state
-    second.task.specific.on_action(second, staff["editor"], "approve")
+    second.task.specific.on_action(second, staff["signer"], "approve")
     state.refresh_from_db()
     assert state.status == WorkflowState.STATUS_APPROVED
 
@@ -311,7 +314,7 @@ def test_a_clinical_approval_of_the_live_revision_waits_for_the_editorial_sign_o
 
     state.refresh_from_db()
     second = state.current_task_state
-    second.task.specific.on_action(second, staff["editor"], "approve")
+    second.task.specific.on_action(second, staff["signer"], "approve")
     assert "<td>6 of 11</td>" in client.get(topic_page.url).content.decode()
 
 

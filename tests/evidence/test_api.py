@@ -6,8 +6,9 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import factory
 import pytest
-from django.core.cache import cache
+from django.db import connection
 from django.test import Client
 from django.urls import resolve
 from uritemplate import URITemplate
@@ -18,22 +19,21 @@ from evidencepress.articles.models import ArticlePage, HomePage, TopicPage
 from evidencepress.demo.loader import ensure_home_page
 from evidencepress.evidence.export import COLUMNS
 from evidencepress.evidence.models import (
-    AdverseEvent,
     Appraisal,
-    Publication,
-    ReportedPatient,
     Topic,
 )
 from evidencepress.evidence.selection import summarise_topic
 from evidencepress.evidence.selectors import published_topics
 
+from ..factories import (
+    AdverseEventFactory,
+    PublicationFactory,
+    ReportedPatientFactory,
+    TopicFactory,
+)
+
 pytestmark = pytest.mark.django_db
 SECRET = "CURATOR-ONLY-NOTE"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limit() -> None:
-    cache.clear()
 
 
 @pytest.fixture
@@ -43,32 +43,30 @@ def home(wagtail_tree: Page) -> HomePage:
 
 
 def make_topic(slug: str, *, cases: int = 3, demo: int = 1) -> Topic:
-    topic = Topic.objects.create(name=f"Topic {slug}", slug=slug, treatment="T", condition="C")
-    real = Publication.objects.create(
+    topic = TopicFactory(name=f"Topic {slug}", slug=slug, treatment="T", condition="C")
+    real = PublicationFactory(
         title=f"Series {slug}", pmid=str(abs(hash(slug)) % 10**8), notes=SECRET
     )
     Appraisal.objects.create(publication=real, demographics="yes", appraiser="Dr Secret Appraiser")
-    responses = ["complete", "partial", "progression", "stable"]
-    for i in range(cases):
-        patient = ReportedPatient.objects.create(
-            publication=real,
-            topic=topic,
-            label=f"Case {i + 1:03d}",
-            response=responses[i % 4],
-            follow_up_months=Decimal("12.5"),
-            curator_notes=SECRET,
-        )
-        AdverseEvent.objects.create(patient=patient, kind="Redness", severity="mild")
+    for patient in ReportedPatientFactory.create_batch(
+        cases,
+        publication=real,
+        topic=topic,
+        label=factory.Iterator([f"Case {i + 1:03d}" for i in range(cases)]),
+        response=factory.Iterator(["complete", "partial", "progression", "stable"]),
+        follow_up_months=Decimal("12.5"),
+        curator_notes=SECRET,
+    ):
+        AdverseEventFactory(patient=patient)
     if demo:
-        series = Publication.objects.create(title=f"Demonstration series {slug}", is_demo=True)
-        for i in range(demo):
-            ReportedPatient.objects.create(
-                publication=series,
-                topic=topic,
-                label=f"Illustrative case {i}",
-                is_demo=True,
-                response="complete",
-            )
+        series = PublicationFactory(title=f"Demonstration series {slug}", is_demo=True)
+        ReportedPatientFactory.create_batch(
+            demo,
+            publication=series,
+            topic=topic,
+            is_demo=True,
+            label=factory.Iterator([f"Illustrative case {i}" for i in range(demo)]),
+        )
     return topic
 
 
@@ -207,8 +205,11 @@ def test_clients_are_limited_per_address_with_retry_after(published: Topic, sett
     assert 1 <= int(response["Retry-After"]) <= 60
     assert "Too many requests" in json.loads(response.content)["error"]["message"]
     assert client.get("/api/v1/topics/", REMOTE_ADDR="198.51.100.7").status_code == 200
-    # The address is not stored in clear in the cache.
-    assert not any("203.0.113.5" in str(key) for key in cache._cache)  # type: ignore[attr-defined]
+    # Counted in the shared store, and the address is not stored in clear there.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT cache_key, value FROM core_ratelimit_cache")
+        rows = cursor.fetchall()
+    assert rows and not any("203.0.113.5" in key + value for key, value in rows)
 
 
 def test_the_api_is_read_only(published: Topic) -> None:
@@ -346,3 +347,47 @@ def test_real_responses_match_the_openapi_schemas(document: dict[str, Any]) -> N
     data["current_evidence"]["synthesis"]["patients"] = "four"
     with pytest.raises(AssertionError, match="patients"):
         conforms(data, {"$ref": "#/components/schemas/TopicDetail"}, document, "changed")
+
+
+@pytest.mark.parametrize("method", ["QUERY", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"])
+@pytest.mark.parametrize("url", ["/api/v1/topics/", "/api/v1/topics/imiquimod-as/cases/"])
+def test_undeclared_methods_get_405_with_allow_as_json(
+    published: Topic, document: dict[str, Any], method: str, url: str
+) -> None:
+    # As a real client: CSRF checks on, so a 403 from them would show here.
+    response = Client(enforce_csrf_checks=True).generic(method, url)
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+    assert response["Content-Type"].startswith("application/json")
+    data = json.loads(response.content)
+    assert data["error"]["status"] == 405 and method in data["error"]["message"]
+    conforms(data, {"$ref": "#/components/schemas/Error"}, document, url)
+    assert method.lower() not in document["paths"]["/topics/"]
+
+
+def test_head_is_still_answered(published: Topic) -> None:
+    response = Client().head("/api/v1/topics/")
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/api/v1/", "/api/v1/nope/", "/api/v1/topics/imiquimod-as/extra/", "/api/v1/openapi.yaml"],
+)
+def test_unmatched_api_paths_get_the_json_404(
+    published: Topic, document: dict[str, Any], url: str
+) -> None:
+    for method in ("GET", "POST"):
+        response = Client(enforce_csrf_checks=True).generic(method, url)
+        assert response.status_code == 404, (method, url)
+        assert response["Content-Type"].startswith("application/json")
+        data = json.loads(response.content)
+        assert data["error"]["status"] == 404
+        conforms(data, {"$ref": "#/components/schemas/Error"}, document, url)
+
+
+def test_a_route_without_its_slash_is_still_redirected(published: Topic) -> None:
+    response = Client().get("/api/v1/topics/imiquimod-as?page=2")
+    assert response.status_code == 301
+    assert response["Location"] == "/api/v1/topics/imiquimod-as/?page=2"
+    assert Client().get("/api/v1/nowhere").status_code == 404

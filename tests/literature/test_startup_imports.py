@@ -40,7 +40,7 @@ def test_django_start_up_and_the_importer_load_no_heavy_libraries() -> None:
 
 
 def test_the_libraries_still_load_where_they_are_used() -> None:
-    from evidencepress.articles.readability import reading_level
+    from evidencepress.core.readability import reading_level
     from evidencepress.evidence.synthesis import clopper_pearson
 
     level = reading_level("The cat sat on the mat. It was warm there.")

@@ -141,11 +141,3 @@ def submit(topic: Topic, **overrides: Any) -> SummaryRequest:
 @pytest.fixture
 def new_request(topic: Topic) -> SummaryRequest:
     return submit(topic)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits() -> None:
-    """Rate-limit counters live in the (process-wide) cache: start each test from zero."""
-    from django.core.cache import cache
-
-    cache.clear()

@@ -136,6 +136,17 @@ def test_the_pdf_copy_is_made_again_identically_until_the_purge(
     assert pdf_text(again) == pdf_text(message.attachments[0][1])
 
 
+def test_making_a_pdf_leaves_pillow_strict_for_image_uploads(
+    new_request: SummaryRequest, editor: Any, clinician: Any
+) -> None:
+    """WeasyPrint turns on Pillow's process-wide LOAD_TRUNCATED_IMAGES when imported; after a
+    PDF the process must still refuse torn images (uploads, renditions)."""
+    from PIL import ImageFile
+
+    sent(new_request, editor, clinician)
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+
+
 def test_withdrawal_works_even_if_the_key_was_lost(
     client: Client, new_request: SummaryRequest, editor: Any, clinician: Any
 ) -> None:

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from evidencepress.core.readability import prose
 from evidencepress.demo.loader import DATA_DIR, load_demo, remove_demo
 from evidencepress.evidence.certainty import assess_certainty, research_gaps, summarise_appraisals
 from evidencepress.evidence.models import EvidenceFact, Publication, Topic
@@ -310,7 +311,9 @@ def test_glossary_explains_only_the_terms_used() -> None:
 
 def test_grading_ignores_sources_and_ends_headings() -> None:
     text = "A heading\n\nShort words here\n\n- a list item\n\nSources\n\n1. Long-winded citation."
-    assert readability.gradable_text(text) == "A heading.\nShort words here.\na list item."
+    gradable = readability.gradable_text(text)
+    assert "Sources" not in gradable and "citation" not in gradable
+    assert prose(gradable) == "A heading.\nShort words here.\na list item."
     assert readability.grade("") == 0.0
     assert readability.grade(text) == readability.grade(text.split("Sources")[0])
 

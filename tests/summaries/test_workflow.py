@@ -36,6 +36,21 @@ def test_drafting_fills_text_grade_and_matched_cases_with_demo_flags(
     assert "setting" in stored.draft_matches[0]["matched"]
 
 
+def test_a_generated_draft_and_the_same_text_edited_in_get_one_grade(
+    topic: Any, new_request: SummaryRequest, editor: Any
+) -> None:
+    """The edited text is graded by the same function as the generated one (#16: was 6.3/4.0)."""
+    generated = services.summary_request_draft(summary_request=new_request, user=editor)
+    other = submit(topic, email="other@example.com")
+    edited = services.summary_request_draft(
+        summary_request=other, user=editor, text=generated.drafted_text.replace("\n", "\r\n")
+    )
+    assert edited.drafted_text == generated.drafted_text.strip()
+    assert generated.draft_grade is not None and generated.draft_grade > 0
+    assert edited.draft_grade == generated.draft_grade
+    assert SummaryRequest.objects.get(pk=other.pk).draft_grade == generated.draft_grade
+
+
 def test_full_path_needs_editor_and_clinician_then_sends(
     new_request: SummaryRequest, editor: Any, clinician: Any
 ) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from evidencepress.articles.references import (
+from evidencepress.evidence.references import (
     DEMO_LABEL,
     ReferenceData,
     format_ama,

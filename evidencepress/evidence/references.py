@@ -1,6 +1,11 @@
 """AMA-style references (AMA Manual of Style, 11th edition, section 3.13), from plain data.
 
-Pure: imports nothing from Django. The rules we apply:
+A publication's reference is knowledge about the evidence, so it lives here: article reference
+lists (`articles`), the public publication page (`evidence.public_views`) and the sources of a
+reader's summary (`summaries.evidence_inputs`) all format through this module.
+
+Pure: imports nothing from Django, only `core.text` (`reference_data` reads a Publication
+through the `PublicationFields` protocol, not the model class). The rules we apply:
 
 - authors as "Surname Initials" without full stops, separated by commas; with more than six
   authors, the first three followed by "et al";
@@ -15,6 +20,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
+
+from evidencepress.core.text import strip_invisible
 
 MAX_AUTHORS = 6
 LISTED_WHEN_TRUNCATED = 3
@@ -140,3 +148,42 @@ def format_ama(data: ReferenceData, *, number: int) -> FormattedReference:
         is_demo=data.is_demo,
         key=data.key,
     )
+
+
+class PublicationFields(Protocol):
+    """What `reference_data` reads of an `evidence.models.Publication`."""
+
+    pk: Any
+    authors: Any
+    title: str
+    journal: str
+    year: int | None
+    volume: str
+    issue: str
+    pages: str
+    doi: str | None
+    pmid: str | None
+    is_demo: bool
+
+
+def reference_data(publication: PublicationFields) -> ReferenceData:
+    """A Publication as the plain data the AMA formatter takes."""
+    return ReferenceData(
+        authors=tuple(publication.authors or ()),
+        # An imported title may carry bidi overrides or zero-width characters: never to readers.
+        title=strip_invisible(publication.title),
+        journal=strip_invisible(publication.journal),
+        year=publication.year,
+        volume=publication.volume,
+        issue=publication.issue,
+        pages=publication.pages,
+        doi=publication.doi or "",
+        pmid=publication.pmid or "",
+        is_demo=publication.is_demo,
+        key=str(publication.pk),
+    )
+
+
+def publication_reference(publication: PublicationFields, *, number: int = 1) -> FormattedReference:
+    """One publication formatted in AMA style."""
+    return format_ama(reference_data(publication), number=number)
