@@ -8,4 +8,8 @@ class ArticlesConfig(AppConfig):
 
     def ready(self) -> None:
         # Pins the reviewed evidence when Clinical review approves a revision (a receiver).
-        from . import evidence_pins  # noqa: F401
+        # Runs the claim audit when a page is submitted for review (a receiver).
+        from . import (
+            claim_review,  # noqa: F401
+            evidence_pins,  # noqa: F401
+        )

@@ -47,6 +47,25 @@ def inline_citation_ids(source: str) -> Iterator[int]:
             yield int(attrs["id"])
 
 
+def inline_citations(source: str) -> Iterator[tuple[int, tuple[int, ...]]]:
+    """(publication id, passage ids) of each inline citation in stored rich text, in order.
+
+    A citation names the passages it rests on as `passages="31 32"` (evidence.Passage ids);
+    ids that are not whole numbers are dropped.
+    """
+    if "linktype" not in source:
+        return
+    for match in _A_TAG.finditer(source):
+        attrs = dict(_ATTR.findall(match.group(1)))
+        if attrs.get("linktype") == LINKTYPE and attrs.get("id", "").isdigit():
+            yield int(attrs["id"]), passage_ids(attrs.get("passages", ""))
+
+
+def passage_ids(value: str) -> tuple[int, ...]:
+    """ "31 32" or "31,32" -> (31, 32); anything that is not a whole number is dropped."""
+    return tuple(int(part) for part in re.split(r"[\s,]+", value) if part.isdigit())
+
+
 def placeholder_tag(publication_id: str, href: str) -> str:
     """The opening tag a stored citation expands to before the page numbers it.
 

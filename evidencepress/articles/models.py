@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
@@ -29,13 +30,13 @@ from wagtail.snippets.models import register_snippet
 from evidencepress.core.content_version import VersionedMemo, current_version
 from evidencepress.core.readability import ReadingLevel, reading_level
 from evidencepress.core.text import VisibleTitleMixin
-from evidencepress.evidence.models import EvidenceSnapshot, Publication, Topic
+from evidencepress.evidence.models import EvidenceSnapshot, Passage, Publication, Topic
 from evidencepress.evidence.references import FormattedReference, format_ama, reference_data
 
 from . import blocks
-from .citations import citation_anchor
+from .citations import citation_anchor, inline_citations
 from .forms import ArticlePageForm
-from .panels import ReadingLevelPanel
+from .panels import ClaimAuditPanel, ReadingLevelPanel
 from .publishing import ReviewedPublishingMixin, ReviewPermissionsMixin
 from .signoff import SignOffTask  # noqa: F401  (the review workflow's task model)
 
@@ -68,6 +69,11 @@ class ClinicalReviewer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}, {self.credentials}"
+
+
+def _for_display() -> Any:
+    """Publications as pages show them, with what was read in each (the reference notes)."""
+    return Publication.objects.for_display().prefetch_related("passages")
 
 
 class ReviewFields(models.Model):
@@ -275,6 +281,7 @@ class ArticlePage(
     content_panels = [
         *Page.content_panels,
         ReadingLevelPanel(heading="Reading level"),
+        ClaimAuditPanel(heading="Claim audit"),
         FieldPanel("topic"),
         FieldPanel("summary"),
         MultiFieldPanel([FieldPanel("date"), FieldPanel("updated")], heading="Dates"),
@@ -343,7 +350,7 @@ class ArticlePage(
         return _publications_memo.get(
             current_version(self._state.db or "default"),
             wanted,
-            lambda: Publication.objects.for_display().in_bulk(wanted),
+            lambda: _for_display().in_bulk(wanted),
         )
 
     @cached_property
@@ -369,7 +376,10 @@ class ArticlePage(
         found = self._publications_by_id
         missing = [pk for pk in order if pk not in found]
         if missing:  # only if the body changed after the prefetch
-            found = {**found, **Publication.objects.for_display().in_bulk(missing)}
+            found = {
+                **found,
+                **_for_display().in_bulk(missing),
+            }
         return [found[pk] for pk in order if pk in found]
 
     def cited_publications(self) -> list[Publication]:
@@ -394,6 +404,31 @@ class ArticlePage(
             )
             for n, pub in enumerate(self._cited, 1)
         ]
+
+    def read_passages(self) -> dict[int, list[Passage]]:
+        """What we read in each cited publication, as this page cites it.
+
+        The passages the inline citations name; for a publication the page cites only as a
+        whole ("Sources cited"), every passage of it that an editor saw."""
+        named: dict[int, set[int]] = {}
+        stream_block = self.body.stream_block
+        for raw in self._raw_body():
+            child = (
+                stream_block.child_blocks.get(raw.get("type")) if isinstance(raw, dict) else None
+            )
+            if child is None:
+                continue
+            for leaf, value in blocks._raw_leaves(child, raw.get("value")):
+                if isinstance(leaf, blocks.blocks.RichTextBlock) and isinstance(value, str):
+                    for pk, ids in inline_citations(value):
+                        named.setdefault(pk, set()).update(ids)
+        out: dict[int, list[Passage]] = {}
+        for pub in self._cited:  # passages prefetched with the publications (no query here)
+            wanted = named.get(pub.pk)
+            for passage in pub.passages.all():
+                if passage.pk in wanted if wanted else passage.seen:
+                    out.setdefault(pub.pk, []).append(passage)
+        return out
 
     def references(self) -> list[FormattedReference]:
         """The numbered AMA reference list, with PubMed/DOI links and demo labels."""
@@ -456,7 +491,7 @@ def prefetch_articles(articles: list[ArticlePage]) -> None:
     for article in articles:
         wanted.update(article._cited_ids())
         reviewer_ids.update(article._reviewer_ids())
-    found = Publication.objects.for_display().in_bulk(wanted)  # in_bulk of nothing makes no query
+    found = _for_display().in_bulk(wanted)  # in_bulk of nothing makes no query
     reviewers = ClinicalReviewer.objects.in_bulk(reviewer_ids)
     for article in articles:
         article.__dict__["_publications_by_id"] = found
@@ -599,3 +634,28 @@ class ArchiveIndexPage(VisibleTitleMixin, RoutablePageMixin, Page):
             },
             template="articles/archive_month.html",
         )
+
+
+class ClaimAuditOverride(models.Model):
+    """A clinician's written reason to pass one claim-audit finding (articles/claim_review.py).
+
+    Matched on the finding's key (kind, place and sentence), so an edit that changes the
+    sentence opens the finding again. Also written to the page's history.
+    """
+
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="claim_overrides")
+    finding_key = models.TextField()
+    reason = models.TextField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["page_id", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["page", "finding_key"], name="claim_override_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.page_id}: {self.finding_key[:60]}"

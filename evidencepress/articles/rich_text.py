@@ -27,7 +27,7 @@ from wagtail.admin.rich_text.converters.html_to_contentstate import LinkElementH
 from wagtail.admin.rich_text.editors.draftail.features import EntityFeature
 from wagtail.rich_text import LinkHandler
 
-from .citations import LINKTYPE, placeholder_tag
+from .citations import LINKTYPE, passage_ids, placeholder_tag
 
 FEATURE = "citation"
 ENTITY_TYPE = "CITATION"
@@ -88,11 +88,15 @@ class PublicationLinkElementHandler(LinkElementHandler):
         publication = _publication_model().objects.filter(pk=int(pk)).first()
         if publication is None:
             return {"id": int(pk)}  # kept, so the editor shows it as missing
-        return {
+        data = {
             "id": publication.pk,
             "url": publication_url(publication.pk),
             "label": editor_label(publication),
         }
+        passages = passage_ids(str(attrs.get("passages", "")))
+        if passages:  # kept through an edit in Draftail, so the citation still names them
+            data["passages"] = " ".join(str(p) for p in passages)
+        return data
 
 
 def publication_link_entity(props: dict[str, Any]) -> Any:
@@ -100,7 +104,11 @@ def publication_link_entity(props: dict[str, Any]) -> Any:
     pk = str(props.get("id", ""))
     if not pk.isdigit():
         return props["children"]
-    return DOM.create_element("a", {"linktype": LINKTYPE, "id": pk}, props["children"])
+    attrs = {"linktype": LINKTYPE, "id": pk}
+    passages = passage_ids(str(props.get("passages", "")))
+    if passages:
+        attrs["passages"] = " ".join(str(p) for p in passages)
+    return DOM.create_element("a", attrs, props["children"])
 
 
 def register_citation_feature(features: Any) -> None:

@@ -119,6 +119,12 @@ class SignOffTask(AbstractGroupApprovalTask):
     def on_action(self, task_state: Any, user: Any, action_name: str, **kwargs: Any) -> Any:
         obj = task_state.workflow_state.content_object
         reason = self.refusal(obj, user)
+        if reason is None and action_name == "approve" and self.step == SignOffStep.CLINICAL_REVIEW:
+            # The claim audit (articles/claim_review.py): no clinical approval over open
+            # findings, unless a clinician overrode each with a written reason.
+            from .claim_review import clinical_approval_refusal
+
+            reason = clinical_approval_refusal(obj, task_state.revision.as_object())
         if reason is not None:
             raise SignOffTaskError(reason)
         return super().on_action(task_state, user, action_name, **kwargs)

@@ -198,7 +198,10 @@ from .review_due import evidence_changed_after_review  # noqa: E402
 
 @hooks.register("register_admin_urls")
 def register_review_due_report_urls() -> list[Any]:
+    from .claim_views import claim_audit_review
+
     return [
+        _url_path("claim-audit/<int:page_id>/", claim_audit_review, name="claim_audit_review"),
         _url_path("reports/review-due/", ReviewDueReportView.as_view(), name="articles_review_due"),
         _url_path(
             "reports/review-due/results/",
@@ -311,3 +314,12 @@ def warn_about_missing_citations(request: HttpRequest, page: Any) -> None:
         "Readers see the cited words without a reference number. Remove those citations or "
         "choose another publication.",
     )
+
+
+@hooks.register("register_log_actions")
+def register_claim_audit_log_actions(actions: Any) -> None:
+    """The claim audit's entries in a page's history (articles/claim_review.py)."""
+    from .claim_review import LOG_ACTIONS
+
+    for action, label, message in LOG_ACTIONS:
+        actions.register_action(action, label, message)

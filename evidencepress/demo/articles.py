@@ -35,7 +35,7 @@ from evidencepress.articles.models import (
 )
 from evidencepress.articles.publishing import system_publishing
 from evidencepress.articles.services import review_workflow_ensure
-from evidencepress.evidence.models import Publication, Topic
+from evidencepress.evidence.models import Passage, Publication, Topic
 
 from .loader import DATA_DIR, publication_values
 
@@ -70,18 +70,32 @@ def _publication_index() -> dict[str, Publication]:
     return found
 
 
-# An inline citation in the data file's rich text names its publication by key.
-_INLINE_CITATION_KEY = re.compile(r'<a linktype="publication" key="([^"]+)">')
+# An inline citation in the data file's rich text names its publication by key, and the passages
+# it rests on by their keys in that publication's "passages" (data/publications.json).
+_INLINE_CITATION_KEY = re.compile(
+    r'<a linktype="publication" key="([^"]+)"(?: passages="([^"]*)")?>'
+)
 
 
 def _resolve_inline_citations(html: str, publications: dict[str, int]) -> str:
-    """`<a linktype="publication" key="…">` -> `<a linktype="publication" id="<pk>">`."""
+    """`<a linktype="publication" key="…" passages="k1 k2">` ->
+    `<a linktype="publication" id="<pk>" passages="<passage pks>">`."""
 
     def resolved(match: re.Match[str]) -> str:
-        key = match.group(1)
+        key, passage_keys = match.group(1), (match.group(2) or "").split()
         if key not in publications:
             raise ValueError(f"articles.json: unknown publication {key!r} in an inline citation")
-        return f'<a linktype="publication" id="{publications[key]}">'
+        pk = publications[key]
+        if not passage_keys:
+            return f'<a linktype="publication" id="{pk}">'
+        found = dict(
+            Passage.objects.filter(publication_id=pk, key__in=passage_keys).values_list("key", "pk")
+        )
+        missing = [k for k in passage_keys if k not in found]
+        if missing:
+            raise ValueError(f"articles.json: {key!r} has no passage {missing[0]!r}")
+        ids = " ".join(str(found[k]) for k in passage_keys)
+        return f'<a linktype="publication" id="{pk}" passages="{ids}">'
 
     return _INLINE_CITATION_KEY.sub(resolved, html)
 

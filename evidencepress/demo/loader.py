@@ -36,6 +36,7 @@ from evidencepress.evidence.models import (
     Appraisal,
     EvidenceFact,
     EvidenceSnapshot,
+    Passage,
     Publication,
     ReportedPatient,
     SourceSpan,
@@ -60,6 +61,7 @@ PUBLICATION_META_KEYS = frozenset(
         "key_findings",  # facts read in the source, copied into the notes
         "reported_cases",  # patients described in the source (other conditions; not loaded)
         "untitled_label",  # shown as the title when the real title was not seen
+        "passages",  # what was read in it, and where (loaded as evidence.Passage rows)
     }
 )
 CASE_CHILD_KEYS = frozenset({"adverse_events", "source_spans"})
@@ -233,7 +235,20 @@ def _load_publication(
     missing = wanted - set(publication.topics.all())
     if missing:
         publication.topics.add(*missing)
+    _load_passages(publication, record.get("passages", []), tally)
     return publication
+
+
+def _load_passages(publication: Publication, records: list[dict[str, Any]], tally: _Tally) -> None:
+    """Create the passages the file lists that the publication lacks (matched on `key`); a
+    passage an editor has since changed is left as it is."""
+    have = set(publication.passages.values_list("key", flat=True))
+    for order, record in enumerate(records):
+        if record["key"] in have:
+            continue
+        values = {k: _field_value(Passage, k, v) for k, v in record.items()}
+        _save(Passage(publication=publication, sort_order=order, **values))
+        tally.created("passages")
 
 
 # --- illustrative cases ----------------------------------------------------------------------

@@ -194,6 +194,66 @@ class Publication(TimeStampedModel, ClusterableModel):
         return f"https://doi.org/{self.doi}" if self.doi else ""
 
 
+class Passage(models.Model):
+    """A passage an editor actually read in a publication: what it says and where it was read.
+
+    A citation in an article points at passages, not only at the publication, so a reader (and
+    the claim audit, articles/claim_audit.py) can see what the cited sentence rests on. A passage
+    may also record what was *not* visible (``seen=False``, e.g. "adverse-effect section not
+    visible"), and whether the figure is the authors' own or one they cite from elsewhere.
+    """
+
+    class Location(models.TextChoices):
+        ABSTRACT = "abstract", "Abstract"
+        SUMMARY = "summary", "Summary or key points"
+        FULL_TEXT = "full_text", "Full-text section"
+        PAGE = "page", "Page"
+        TABLE = "table", "Table"
+        LABEL = "label", "Prescribing information"
+        METADATA = "metadata", "Bibliographic record only"
+
+    class Attribution(models.TextChoices):
+        OWN = "own", "The authors' own finding"
+        CITED = "cited", "A figure the authors cite from elsewhere"
+
+    publication = ParentalKey(Publication, on_delete=models.CASCADE, related_name="passages")
+    key = models.SlugField(
+        max_length=80, help_text="Short name, unique within the publication, e.g. 'headache'."
+    )
+    text = models.TextField(help_text="The excerpt, quoted or closely paraphrased.")
+    location = models.CharField(max_length=20, choices=Location.choices)
+    location_detail = models.CharField(
+        max_length=200, blank=True, help_text='Where exactly, e.g. "Key points", "p. 452".'
+    )
+    attribution = models.CharField(
+        max_length=10, choices=Attribution.choices, default=Attribution.OWN
+    )
+    seen = models.BooleanField(
+        default=True,
+        help_text="Unticked: this records that the part named was NOT visible in what was read.",
+    )
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["publication_id", "sort_order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["publication", "key"], name="passage_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.publication_id}:{self.key}"
+
+    @property
+    def where(self) -> str:
+        """Where it was read, for readers: "Abstract", "Full-text section: Results"."""
+        label = self.get_location_display()
+        return f"{label}: {self.location_detail}" if self.location_detail else label
+
+    def clean(self) -> None:
+        if not self.text.strip():
+            raise ValidationError({"text": "A passage needs its text."})
+
+
 class ReportedPatient(TimeStampedModel, ClusterableModel):
     """One patient as reported in one publication, for one topic."""
 

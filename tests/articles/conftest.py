@@ -18,7 +18,13 @@ from evidencepress.articles.models import (
     TopicPage,
 )
 from evidencepress.demo.loader import ensure_home_page
-from evidencepress.evidence.models import AdverseEvent, Publication, ReportedPatient, Topic
+from evidencepress.evidence.models import (
+    AdverseEvent,
+    Passage,
+    Publication,
+    ReportedPatient,
+    Topic,
+)
 
 
 def author(last: str, initials: str) -> dict[str, str]:
@@ -76,6 +82,13 @@ def publications(topic: Topic) -> dict[str, Publication]:
             follow_up_months=10,
         )
         AdverseEvent.objects.create(patient=case, kind="redness", severity="mild")
+    # What editors read in each (the claim audit wants a cited publication to hold passages).
+    Passage.objects.create(
+        publication=mechanism, key="mechanism", text="It wakes immune cells.", location="abstract"
+    )
+    Passage.objects.create(
+        publication=safety, key="local", text="Sore skin is common.", location="abstract"
+    )
     return {"mechanism": mechanism, "safety": safety, "demo": demo}
 
 

@@ -15,7 +15,13 @@ from evidencepress.articles.models import ArticlePage, PageEvidencePin, TopicPag
 from evidencepress.articles.review_due import pages_due_for_review
 from evidencepress.articles.services import review_workflow_ensure
 from evidencepress.core.roles import ensure_roles
-from evidencepress.evidence.models import EvidenceSnapshot, Publication, ReportedPatient, Topic
+from evidencepress.evidence.models import (
+    EvidenceSnapshot,
+    Passage,
+    Publication,
+    ReportedPatient,
+    Topic,
+)
 
 from .conftest import author, complete_body
 
@@ -33,6 +39,10 @@ def ten_cases(topic: Topic) -> Publication:
         ReportedPatient.objects.create(
             publication=series, topic=topic, label=f"Case {n + 1:02d}", response=response
         )
+    # What was read in it: the claim audit wants each cited publication to hold passages.
+    Passage.objects.create(
+        publication=series, key="cases", text="Ten cases are described.", location="abstract"
+    )
     return series
 
 

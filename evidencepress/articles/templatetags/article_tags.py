@@ -98,6 +98,18 @@ def publication_entry_url(pk: int | str) -> str:
 _reference_lists = VersionedMemo(size=256)
 
 
+def _read_by_number(page: Any) -> dict[int, list[Any]]:
+    """Reference number -> the passages read in it that the page cites."""
+    read = page.read_passages() if hasattr(page, "read_passages") else {}
+    return {number: read.get(pk, []) for pk, number in page.citation_numbers.items()}
+
+
+@register.filter
+def read_for(read: dict[int, list[Any]] | None, number: int) -> list[Any]:
+    """The passages of reference `number` (includes/references.html)."""
+    return (read or {}).get(number, [])
+
+
 @register.simple_tag(takes_context=True)
 def reference_list(context: template.Context, page: Any, id_prefix: str = "ref") -> SafeString:
     """The page's numbered reference list (includes/references.html), rendered once per
@@ -113,7 +125,12 @@ def reference_list(context: template.Context, page: Any, id_prefix: str = "ref")
         (page.pk, id_prefix),
         lambda: render_to_string(
             "includes/references.html",
-            {"page": page, "references": page.references(), "id_prefix": id_prefix},
+            {
+                "page": page,
+                "references": page.references(),
+                "read": _read_by_number(page),
+                "id_prefix": id_prefix,
+            },
         ),
     )
     return SafeString(html)
