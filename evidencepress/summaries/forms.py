@@ -36,6 +36,26 @@ UNDELIVERABLE = (
 )
 
 
+# RFC 6531 lets the part before the @ hold letters such as ë, but Django's mail backend cannot
+# send to it: it writes such a name as an RFC 2047 encoded word, which no mail server reads as
+# that mailbox (django.core.mail.message.sanitize_address). Internationalised domains are fine:
+# they are sent as punycode.
+UNSENDABLE_LOCAL_PART = (
+    "We cannot yet send email to an address with letters such as ë or ü before the @. "
+    "If you have another email address, please write that one."
+)
+
+
+class ReaderEmailField(forms.EmailField):
+    """An email field that explains, in plain words, the one kind of address we cannot send to."""
+
+    def validate(self, value: Any) -> None:
+        local_part, at, _domain = str(value or "").rpartition("@")
+        if at and local_part and not local_part.isascii():
+            raise forms.ValidationError(UNSENDABLE_LOCAL_PART, code="unsendable_local_part")
+        super().validate(value)
+
+
 def is_public_mail_domain(domain: str) -> bool:
     """False for address literals (`[127.0.0.1]`), dotless names and private-use domains."""
     name = domain.strip().rstrip(".").casefold()
@@ -154,7 +174,7 @@ class SummaryRequestForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose short or detailed."},
     )
-    email = forms.EmailField(
+    email = ReaderEmailField(
         label="Your email address",
         help_text="We send the summary here. We use it for nothing else.",
         max_length=254,

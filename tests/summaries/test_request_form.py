@@ -12,7 +12,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from evidencepress.core.models import AuditEvent
-from evidencepress.summaries.forms import CONSENT_VERSION, SummaryRequestForm
+from evidencepress.summaries.forms import CONSENT_VERSION, UNSENDABLE_LOCAL_PART, SummaryRequestForm
 from evidencepress.summaries.models import SummaryRequest
 
 URL = "/summaries/request/"
@@ -272,6 +272,29 @@ def test_the_counting_identity_keeps_internationalised_addresses_apart_but_whole
     assert email_identity("zoë+test@exämple.org") == email_identity("ZOË@xn--exmple-cua.org")
     assert email_identity("zoë@example.org") != email_identity("zoe@example.org")
     assert email_identity("a+b+c@example.org") == "a@example.org"
+
+
+def test_an_internationalised_domain_is_taken_and_sent_as_punycode(
+    client: Client, topic: Any
+) -> None:
+    response = client.post(URL, valid_post(email="zoe+test@exämple.org"))
+    assert response.status_code == 302
+    assert SummaryRequest.objects.get().email == "zoe+test@exämple.org"
+
+
+@pytest.mark.parametrize("email", ["zoë+test@example.org", "josé@example.com", "用户@例子.中国"])
+def test_an_address_with_letters_we_cannot_send_to_gets_a_plain_explanation(
+    client: Client, topic: Any, email: str
+) -> None:
+    """RFC 6531 local parts: Django's mail backend cannot deliver them, so the form says why
+    instead of "Write an email address like name@example.com" (issue 15 §2)."""
+    response = client.post(URL, valid_post(email=email))
+    assert response.status_code == 200
+    errors = response.context["form"].errors["email"]
+    assert errors == [UNSENDABLE_LOCAL_PART]
+    assert "letters such as ë or ü before the @" in UNSENDABLE_LOCAL_PART
+    assert email in response.content.decode()  # what the reader typed stays in the field
+    assert SummaryRequest.objects.count() == 0
 
 
 @pytest.mark.parametrize(
