@@ -327,7 +327,8 @@ def _build(data: dict[str, Any]) -> TopicDefinition:
 
 def definition_data(definition: TopicDefinition) -> dict[str, Any]:
     """The definition as plain data, as it was read (for export and storage)."""
-    return json.loads(json.dumps(dict(definition.data), default=dict))
+    copied: dict[str, Any] = json.loads(json.dumps(dict(definition.data), default=dict))
+    return copied
 
 
 def dump_definition(definition: TopicDefinition) -> str:
