@@ -81,7 +81,8 @@ def test_questionnaire_asks_a_worried_reader_in_the_topics_words(
     setting = questions["setting"]
     assert setting.label == "What was the cream prescribed for?"
     offered = [o.value for o in setting.options]
-    assert offered == [*(v for v in definition.vocabulary.setting_values if v != "unknown"), "unsure"]
+    known = [v for v in definition.vocabulary.setting_values if v != "unknown"]
+    assert offered == [*known, "unsure"]
     reach = questions["lesion_depth"]
     assert [o.value for o in reach.options] == list(definition.vocabulary.depth_values)
     # A reaction beyond the treated skin is what the topic flags in drafts.
@@ -129,9 +130,10 @@ def test_real_cases_are_from_read_publications_and_every_fact_has_a_span(
             assert case["age"] == reported["age"]
             assert case["sex"] == (reported["sex"] or "unknown")
             if reported["imiquimod_regimen"]["duration_weeks"] is not None:
-                assert case["regimen_duration_weeks"] == reported["imiquimod_regimen"][
-                    "duration_weeks"
-                ]
+                assert (
+                    case["regimen_duration_weeks"]
+                    == reported["imiquimod_regimen"]["duration_weeks"]
+                )
             else:  # never converted from days or months
                 assert case["regimen_duration_weeks"] is None
             spans = {span["field"] for span in case["source_spans"]}
@@ -142,8 +144,9 @@ def test_real_cases_are_from_read_publications_and_every_fact_has_a_span(
             for span in case["source_spans"]:
                 assert span["section"].strip() and len(span["section"]) <= 100
                 # Where it was read is a stored public copy the shared record names.
-                assert "stored public copy" in span["section"] or "As summarised in" in (
-                    span["section"]
+                assert (
+                    "stored public copy" in span["section"]
+                    or "As summarised in" in (span["section"])
                 )
                 assert span["quote"] == ""  # the authors' sentences are not copied
 
@@ -155,9 +158,7 @@ def test_no_dose_is_invented(cases: dict[str, Any]) -> None:
         assert case["regimen_frequency_per_week"] is None
         assert case["regimen_duration_weeks"] is None
     frequencies = {
-        c["label"]: c["regimen_frequency_per_week"]
-        for g in cases["reported"]
-        for c in g["cases"]
+        c["label"]: c["regimen_frequency_per_week"] for g in cases["reported"] for c in g["cases"]
     }
     # "daily" is 7 a week and "every other night" 3.5: what the reports say, no more.
     assert set(frequencies.values()) <= {7, Decimal("3.5"), 3.5}
