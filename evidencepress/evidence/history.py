@@ -60,8 +60,11 @@ RECORDED_MODELS: tuple[type[models.Model], ...] = (
     EvidenceFact,
     ResearchQuestion,
 )
-# Derived or bookkeeping columns: recomputed from others, not changes anyone made.
-_SKIPPED = frozenset({"id", "created_at", "updated_at", "title_normalized", "content_hash"})
+# Derived or bookkeeping columns: recomputed from others, not changes anyone made. A topic's
+# definition is versioned whole in TopicVersion (evidence.topics), not field by field here.
+_SKIPPED = frozenset(
+    {"id", "created_at", "updated_at", "title_normalized", "content_hash", "definition"}
+)
 _MAX_TEXT = 4000
 
 _reason: contextvars.ContextVar[str] = contextvars.ContextVar("evidence_change_reason", default="")

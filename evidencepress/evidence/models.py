@@ -39,12 +39,43 @@ class Topic(VisibleTitleMixin, TimeStampedModel):
     treatment = models.CharField(max_length=120)
     condition = models.CharField(max_length=120)
     description = models.TextField(blank=True)
+    # The checked topic definition (evidence.topic_definition; docs/topic-definition.md),
+    # written only by evidence.topics.apply_definition, which also records a TopicVersion.
+    definition = models.JSONField(
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text="The topic's definition: vocabulary, questionnaire, wording (see its versions).",
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+
+class TopicVersion(models.Model):
+    """One applied version of a topic's definition, as it was stored (never changed)."""
+
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    data = models.JSONField(help_text="The definition as stored by this version.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["topic", "-number"]
+        get_latest_by = "number"
+        constraints = [
+            models.UniqueConstraint(fields=["topic", "number"], name="topic_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} — version {self.number}"
 
 
 class Treatment(models.Model):

@@ -365,3 +365,10 @@ def definition_for(topic: object | None) -> TopicDefinition:
     if isinstance(stored, Mapping) and stored:
         return definition_from_stored(stored)
     return default_definition()
+
+
+# For callers that find problems after parsing (evidence.topics: orphaned case values) and
+# report them the same way: "file:line: key.path: message".
+key_lines = _line_index
+line_of = _where
+dotted_path = _dotted
