@@ -47,7 +47,7 @@ READER = {
 }
 LIKE_YOURS = {"Patient 1", "Patient 2", "Patient 6", "Patient 7"}
 
-TOPICDB = "topicdb: load_topic / Topic.definition / topic vocabulary on every way in"
+TOPICDB = "topicdb: case fields checked against the topic's vocabulary on every way in"
 SAFETY = "safety: the request form asks the chosen topic's questionnaire"
 DRAFTSHAPE = "draftshape: matching and drafting take the topic's definition"
 
@@ -101,7 +101,6 @@ def _published_page(topic: Topic) -> Any:
 # --- the definition ------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=f"{TOPICDB} not merged yet")
 def test_definition_loads_once_and_exports_unchanged(tmp_path: Path) -> None:
     from evidencepress.evidence.models import TopicVersion  # type: ignore[attr-defined]
 
