@@ -25,6 +25,8 @@ ARTICLE = "imiquimod-side-effects-explained"
 # The other demo topic's condition and treatments: never in this topic's pages or drafts.
 OTHER_TOPIC = re.compile(r"angiosarcoma|stewart|lymph(o)?edema|paclitaxel|timolol", re.I)
 MAIN = re.compile(r"<main\b.*?</main>", re.S)
+# A vocabulary value as stored ("local_reaction", "basal_cell_carcinoma"), never shown to readers.
+RAW_VALUE = re.compile(r"\b[a-z]+_[a-z_]+\b")
 
 TOPICDB = "topicdb: case fields checked against the topic's vocabulary (model choices are fixed)"
 SAFETY = "safety: the request form asks the chosen topic's questionnaire, and for whom"
@@ -74,6 +76,11 @@ def test_real_and_illustrative_cases_load_and_only_the_invented_go_with_remove_d
         assert case.regimen_strength == "5% cream"
     demo_series = Publication.objects.get(is_demo=True)
     assert set(cases.filter(is_demo=True).values_list("publication", flat=True)) == {demo_series.pk}
+    # Resolution counts as improvement: 2 real and 4 invented cases resolved or were improving.
+    from evidencepress.evidence.selection import topic_report
+
+    synthesis = topic_report(topic).synthesis
+    assert (synthesis.any_response.count, synthesis.any_response.total) == (6, 10)
     wu = real.get(publication__doi="10.1111/j.1440-0960.2004.00030.x")
     assert (wu.setting, wu.lesion_depth, wu.response) == (
         "basal_cell_carcinoma",
@@ -188,8 +195,13 @@ def test_a_worried_readers_draft_never_mentions_angiosarcoma(
     assert _other_topic(text) == [], _other_topic(text)
     assert "imiquimod" in text.lower()
     assert must in text
-    # The draft counts the topic's 10 cases as "all reported cases", never another topic's.
-    assert "all reported cases" in text and re.search(r"\b10\b", text), text
+    # The draft counts this topic's 10 cases as all reported cases, never another topic's.
+    assert "all 10 reported cases" in text, text
+    # Nothing of another topic's shape: no raw vocabulary value, no question this topic never
+    # asks (surgery), no empty paragraph where a sentence could not be written.
+    assert not RAW_VALUE.findall(text), RAW_VALUE.findall(text)
+    assert "surgery" not in text.lower()
+    assert "\n\n\n" not in text
     if answers["lesion_depth"] == "beyond_site":
         # The case report whose reaction spread beyond the treated skin is the closest.
         assert stored.draft_matches[0]["label"] == "The patient"
