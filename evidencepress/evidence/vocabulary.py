@@ -38,6 +38,20 @@ def _values(terms: tuple[Term, ...]) -> tuple[str, ...]:
     return tuple(term.value for term in terms)
 
 
+# The case fields whose values a topic's vocabulary defines, and the Vocabulary list of each
+# (the definition file's names: settings, extents, outcomes, assessments, statuses, severities).
+CASE_FIELD_TERMS: Mapping[str, str] = MappingProxyType(
+    {
+        "setting": "settings",
+        "lesion_depth": "depths",
+        "response": "responses",
+        "response_assessment": "assessments",
+        "status_at_last_follow_up": "statuses",
+        "severity": "severities",  # of an adverse event
+    }
+)
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     """The values of a topic's case fields, in their display order, with their words."""
@@ -61,6 +75,18 @@ class Vocabulary:
     adverse_event_kinds: tuple[Term, ...] = ()
     # The topic's own names of the case fields ("setting" -> "Kind of angiosarcoma").
     field_labels: Mapping[str, str] = field(default_factory=dict)
+
+    def terms_for(self, field_name: str) -> tuple[Term, ...]:
+        """The terms of a topic-defined case field ("setting", ..., "severity")."""
+        return tuple(getattr(self, CASE_FIELD_TERMS[field_name]))
+
+    def values_for(self, field_name: str) -> tuple[str, ...]:
+        """The values a topic-defined case field may take, in display order."""
+        return _values(self.terms_for(field_name))
+
+    def labels_for(self, field_name: str) -> dict[str, str]:
+        """value -> the curator's label, for a topic-defined case field."""
+        return {term.value: term.label for term in self.terms_for(field_name)}
 
     def field_label(self, name: str, default: str) -> str:
         """The topic's name of a case field, or `default`."""
