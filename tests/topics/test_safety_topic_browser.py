@@ -20,8 +20,7 @@ SLUG = "imiquimod-safety"
 WIDTHS = (1280, 390)
 OTHER_TOPIC = re.compile(r"angiosarcoma|stewart|lymph(o)?edema|paclitaxel|timolol", re.I)
 SAFETY = "safety: the request form asks the chosen topic's questionnaire, and for whom"
-DRAFTSHAPE = "draftshape: drafting from the topic's definition"
-TOPICDB = "topicdb: the safety topic's cases pass the topic's vocabulary (loader then loads them)"
+ANSWERS = "summaries admin (safety/draftshape): the reader's answers in the topic's questionnaire"
 
 
 @pytest.fixture
@@ -52,7 +51,6 @@ def _shoot(browser: Any, url: str, name: str) -> list[str]:
     return texts
 
 
-@pytest.mark.xfail(strict=True, reason=TOPICDB)
 def test_topic_page_and_article_show_the_safety_topics_live_evidence(
     live_server: Any, browser: Any, demo_site: None
 ) -> None:
@@ -81,7 +79,6 @@ def test_request_form_asks_the_safety_topics_questions(
         assert not OTHER_TOPIC.search(text)
 
 
-@pytest.mark.xfail(strict=True, reason=f"{SAFETY}; {DRAFTSHAPE}")
 def test_a_readers_draft_as_the_editor_sees_it(
     live_server: Any, browser: Any, demo_site: None
 ) -> None:
@@ -105,15 +102,53 @@ def test_a_readers_draft_as_the_editor_sees_it(
         consent_version="test",
     )
     summary_request_draft(summary_request=submitted, user=editor)
+    # Sign in once (a second factor code is good for one use), then look at both widths.
+    context = browser.new_context(viewport={"width": WIDTHS[0], "height": 900})
+    try:
+        sign_in_to_admin(
+            context.new_page(), live_server.url, "safety-editor", "a-long-passphrase-1"
+        )
+        signed_in = context.storage_state()
+    finally:
+        context.close()
     for width in WIDTHS:
-        context = browser.new_context(viewport={"width": width, "height": 900})
+        context = browser.new_context(
+            viewport={"width": width, "height": 900}, storage_state=signed_in
+        )
         page = context.new_page()
         try:
-            sign_in_to_admin(page, live_server.url, "safety-editor", "a-long-passphrase-1")
             page.goto(f"{live_server.url}/admin/summaries/{submitted.public_id}/")
             text = page.inner_text("main")
             assert "A red rash has spread" in text
             assert not OTHER_TOPIC.search(text)
-            page.screenshot(path=str(ARTIFACTS / f"safety-draft-{width}.png"), full_page=True)
+            # The admin scrolls inside its own panel: shoot the whole main element.
+            page.locator("main").screenshot(path=str(ARTIFACTS / f"safety-draft-{width}.png"))
         finally:
             context.close()
+
+
+@pytest.mark.xfail(strict=True, reason=ANSWERS)
+def test_the_editor_sees_the_readers_answers_in_the_topics_words(
+    client: Any, demo_site: None
+) -> None:
+    """The reader's answers beside the draft are labelled with this topic's questions, and an
+    answer that is a value of this topic is shown, never as "Not given"."""
+    from evidencepress.evidence.models import Topic
+    from evidencepress.summaries.services import summary_request_submit
+
+    from ..summaries.conftest import make_user
+
+    editor = make_user("answers-editor", group=True)
+    submitted = summary_request_submit(
+        topic=Topic.objects.get(slug=SLUG),
+        email="reader@example.com",
+        situation={"setting": "genital_warts", "site": "", "lesion_depth": "systemic"},
+        detail="short",
+        consent_version="test",
+    )
+    client.force_login(editor)
+    html = client.get(f"/admin/summaries/{submitted.public_id}/").content.decode()
+    assert "What was the cream prescribed for?" in html and "Genital warts" in html
+    assert "How far does the reaction reach?" in html
+    assert "I feel unwell all over, for example fever, aches or weakness" in html
+    assert "Where it started" not in html and "Largest lesion" not in html
