@@ -116,6 +116,9 @@ def test_topic_page_and_article_show_the_live_evidence_in_the_topics_words(
     assert "Demonstration data — not medical evidence" in html
     assert "complete or partial" not in html.lower() and "Complete response" not in html
     assert ">Resolved<" in html and ">Improving, not yet fully resolved<" in html
+    # Reaction kinds and outcomes by their labels, never as stored ("local_reaction").
+    visible = re.sub(r"<[^>]+>", " ", html)
+    assert not RAW_VALUE.findall(visible), RAW_VALUE.findall(visible)
 
     article = ArticlePage.objects.get(slug=ARTICLE)
     html = _main(client.get(article.url).content.decode())
