@@ -167,9 +167,7 @@ def summary_context(report: TopicReport) -> dict[str, Any]:
 def any_improvement_label(vocabulary: Vocabulary) -> str:
     """ "Any response (complete or partial)": the outcomes that count as improvement, in the
     topic's words."""
-    labels = vocabulary.labels_for("response")
-    improved = [labels.get(value, value) for value in vocabulary.improved_responses]
-    return f"Any response ({' or '.join(improved)})" if improved else "Any response"
+    return vocabulary.any_response_label()
 
 
 def _float(value: Any) -> float | None:
@@ -192,12 +190,19 @@ def plot_figures(report: TopicReport) -> dict[str, Any]:
     if swimmer is None or chart is None:
         return {"available": False}
     name = report.topic.name
+    vocabulary = vocabulary_for(report.topic)
     try:
         return {
             "available": True,
-            "swimmer": _svg(swimmer(report.cases, title=f"Each patient's course: {name}")),
+            "swimmer": _svg(
+                swimmer(report.cases, title=f"Each patient's course: {name}", vocabulary=vocabulary)
+            ),
             "responses": _svg(
-                chart(report.synthesis, title=f"Responses with 95% intervals: {name}")
+                chart(
+                    report.synthesis,
+                    title=f"Responses with 95% intervals: {name}",
+                    vocabulary=vocabulary,
+                )
             ),
         }
     except Exception:

@@ -88,6 +88,15 @@ class Vocabulary:
         """value -> the curator's label, for a topic-defined case field."""
         return {term.value: term.label for term in self.terms_for(field_name)}
 
+    def any_response_label(self) -> str:
+        """ "Any response (complete or partial)": the outcomes that count as improvement."""
+        labels = self.labels_for("response")
+        improved = [
+            labels.get(value, value).lower().removesuffix(" response")
+            for value in self.improved_responses
+        ]
+        return f"Any response ({' or '.join(improved)})" if improved else "Any response"
+
     def field_label(self, name: str, default: str) -> str:
         """The topic's name of a case field, or `default`."""
         return self.field_labels.get(name, default)
