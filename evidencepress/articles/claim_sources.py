@@ -156,6 +156,7 @@ def page_sentences(page: Any, sources: _Sources | None = None) -> list[ca.Senten
 def audit_page(page: Any) -> tuple[ca.Finding, ...]:
     """The claim audit's findings for one page (the latest revision's content as given)."""
     from evidencepress.evidence.selection import topic_report
+    from evidencepress.evidence.topic_definition import definition_for
 
     # The topic's current evidence (what a reviewer checks the text against), not a pin.
     topic = getattr(page, "topic", None)
@@ -165,4 +166,10 @@ def audit_page(page: Any) -> tuple[ca.Finding, ...]:
     if report is not None:
         certainty = report.certainty.level.replace(" ", "_")
         summary = ca.numbers_in(repr(report.synthesis))
-    return ca.audit(page_sentences(page), summary_numbers=summary, certainty=certainty)
+    # The topic definition's words for the treatment; without any, the topic's treatment name.
+    words: tuple[str, ...] = ()
+    if topic is not None:
+        words = definition_for(topic).treatment_words or tuple(filter(None, [topic.treatment]))
+    return ca.audit(
+        page_sentences(page), summary_numbers=summary, certainty=certainty, treatment_words=words
+    )
