@@ -11,7 +11,7 @@ Kinds of finding:
   reports) that is neither in the evidence summary nor in a passage the sentence cites;
 - ``no_passage``: a citation that points at no passage an editor read;
 - ``not_seen``: a citation of a passage marked "not seen", or of a record whose own notes say the
-  part the sentence is about (side effects, imiquimod itself) was not visible;
+  part the sentence is about (side effects, the treatment itself) was not visible;
 - ``second_hand``: a cited passage is a figure the authors quote from elsewhere, and the sentence
   does not tell the reader so;
 - ``uncited``: an evidence claim ("reports describe", "has been used", "studies found") with no
@@ -202,7 +202,7 @@ _TOPICS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
 @functools.lru_cache(maxsize=64)
 def _treatment_topic(words: tuple[str, ...]) -> tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]:
     """A passage about the treatment (its first word, e.g. the drug) and a sentence naming it
-    in any of the topic definition's `treatment_words` ("imiquimod", "the cream")."""
+    in any of the topic definition's `treatment_words` (the drug's name, "the cream")."""
     if not words:
         return ()
     named = "|".join(re.escape(word) for word in words)

@@ -73,7 +73,7 @@ class Vocabulary:
     site_regions: Mapping[str, str] = field(default_factory=dict)
     # The kinds of adverse event a case may name (empty: free text).
     adverse_event_kinds: tuple[Term, ...] = ()
-    # The topic's own names of the case fields ("setting" -> "Kind of angiosarcoma").
+    # The topic's own names of the case fields ("setting" -> "Kind of tumour").
     field_labels: Mapping[str, str] = field(default_factory=dict)
 
     def terms_for(self, field_name: str) -> tuple[Term, ...]:
