@@ -34,12 +34,11 @@ from evidencepress.core.exceptions import RateLimitUnavailable
 from . import notices
 from .certainty import Certainty
 from .exceptions import ApiError
-from .export import COLUMNS, case_queryset, case_row
+from .export import COLUMNS, case_queryset, case_row, columns_for, value_labels
 from .models import Topic
 from .selection import CaseFilters, TopicReport, topic_report
 from .selectors import published_topic, published_topics
 from .services import latest_snapshot, snapshot_difference, snapshot_report
-from .synthesis import RESPONSES as RESPONSE_KEYS
 
 app_name = "evidence_api"
 logger = logging.getLogger(__name__)
@@ -330,7 +329,8 @@ def case_list(request: HttpRequest, slug: str) -> HttpResponse:
         "label": CASES_LABEL,
         "evidence_date": totals["latest"].isoformat() if totals["latest"] else None,
         **meta,
-        "columns": dict(COLUMNS),
+        "columns": dict(columns_for(topic)),
+        "labels": value_labels(topic),
         "cases": [case_row(patient) for patient in page.object_list],
     }
     return _json(_with_notices(data, totals["demo"] > 0))
@@ -502,10 +502,11 @@ def _schemas() -> dict[str, Any]:
                 "patients": integer,
                 "demo_patients": integer,
                 "includes_demonstration_data": {"type": "boolean"},
-                "responses": _object(
-                    {name: _ref("Proportion") for name in RESPONSE_KEYS},
-                    "one entry per response category",
-                ),
+                "responses": {
+                    "type": "object",
+                    "additionalProperties": _ref("Proportion"),
+                    "description": "one entry per response category of the topic's vocabulary",
+                },
                 "any_response": _ref("Proportion"),
                 "time_to_response_weeks": _ref("Distribution"),
                 "follow_up_months": _ref("Distribution"),
@@ -594,6 +595,14 @@ def _schemas() -> dict[str, Any]:
                     "label": {"type": "string"},
                     "evidence_date": date,
                     "columns": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "labels": {
+                        "type": "object",
+                        "description": "per topic-defined column: value -> the topic's label",
+                        "additionalProperties": {
+                            "type": "object",
+                            "additionalProperties": {"type": "string"},
+                        },
+                    },
                     "cases": {"type": "array", "items": _ref("Case")},
                 }
             )

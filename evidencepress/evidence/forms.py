@@ -274,3 +274,44 @@ def use_topic_vocabulary(form: Any) -> None:
     for formset in getattr(form, "formsets", {}).values():
         for child in formset.forms:
             use_topic_vocabulary(child)
+
+
+class TopicDefinitionForm(forms.Form):
+    """A topic's definition, edited as text or uploaded as a file (docs/topic-definition.md)."""
+
+    MAX_UPLOAD_BYTES = 1_000_000
+
+    definition = forms.CharField(
+        label="Definition (JSON or YAML)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 30, "spellcheck": "false", "class": "w-font-mono"}),
+        help_text="Edit and save: it is checked exactly as manage.py load_topic checks a file.",
+    )
+    upload = forms.FileField(
+        label="Or upload a definition file",
+        required=False,
+        help_text="A .json, .yaml or .yml file; it replaces the text above.",
+    )
+    note = forms.CharField(
+        label="Why this change", max_length=300, required=False, help_text="Kept with the version."
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        upload = cleaned.get("upload")
+        if upload is not None:
+            if upload.size > self.MAX_UPLOAD_BYTES:
+                self.add_error("upload", f"{upload.name}: larger than 1 MB.")
+                return cleaned
+            try:
+                cleaned["text"] = upload.read().decode("utf-8")
+            except UnicodeDecodeError:
+                self.add_error("upload", f"{upload.name}: not UTF-8 text.")
+                return cleaned
+            cleaned["source"] = upload.name
+        else:
+            cleaned["text"] = cleaned.get("definition", "")
+            cleaned["source"] = "definition"
+        if not cleaned["text"].strip():
+            self.add_error("definition", "Give the definition, or upload a file.")
+        return cleaned

@@ -42,7 +42,7 @@ def vocabulary_errors(
 
 
 class Topic(VisibleTitleMixin, TimeStampedModel):
-    """A treatment × condition pair, e.g. imiquimod × cutaneous angiosarcoma."""
+    """A treatment × condition pair, e.g. a cream × a skin tumour (defined as data)."""
 
     visible_text_fields = ("name", "treatment", "condition")
 

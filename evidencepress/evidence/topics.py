@@ -186,11 +186,20 @@ def apply_definition(
 
 
 def load_definition_text(
-    text: str, *, source: str, user: Any = None, note: str = ""
+    text: str,
+    *,
+    source: str,
+    user: Any = None,
+    note: str = "",
+    expected_slug: str | None = None,
 ) -> tuple[Topic, TopicVersion | None]:
     """Read a definition file's text (JSON or YAML) and apply it; every error names the source,
-    the line and the key (TopicDefinitionError, or DefinitionRejected for stored data)."""
+    the line and the key (TopicDefinitionError, or DefinitionRejected for stored data).
+    With `expected_slug` (the admin's editor of one topic), a file of another topic is refused."""
     definition = read_definition(text, source=source)
+    if expected_slug is not None and definition.slug != expected_slug:
+        message = f"is {definition.slug!r}, but this is the definition of topic {expected_slug!r}"
+        raise DefinitionRejected(source, [(("slug",), message)], key_lines(text))
     try:
         return apply_definition(definition=definition, user=user, note=note)
     except DefinitionRejected as error:

@@ -167,9 +167,7 @@ def summary_context(report: TopicReport) -> dict[str, Any]:
 def any_improvement_label(vocabulary: Vocabulary) -> str:
     """ "Any response (complete or partial)": the outcomes that count as improvement, in the
     topic's words."""
-    labels = vocabulary.labels_for("response")
-    improved = [labels.get(value, value) for value in vocabulary.improved_responses]
-    return f"Any response ({' or '.join(improved)})" if improved else "Any response"
+    return vocabulary.any_response_label()
 
 
 def _float(value: Any) -> float | None:
@@ -192,12 +190,19 @@ def plot_figures(report: TopicReport) -> dict[str, Any]:
     if swimmer is None or chart is None:
         return {"available": False}
     name = report.topic.name
+    vocabulary = vocabulary_for(report.topic)
     try:
         return {
             "available": True,
-            "swimmer": _svg(swimmer(report.cases, title=f"Each patient's course: {name}")),
+            "swimmer": _svg(
+                swimmer(report.cases, title=f"Each patient's course: {name}", vocabulary=vocabulary)
+            ),
             "responses": _svg(
-                chart(report.synthesis, title=f"Responses with 95% intervals: {name}")
+                chart(
+                    report.synthesis,
+                    title=f"Responses with 95% intervals: {name}",
+                    vocabulary=vocabulary,
+                )
             ),
         }
     except Exception:
@@ -326,3 +331,67 @@ class TopicHistoryView(TopicSummaryView):
             ).order_by("-taken_at", "-pk")[:50],
         )
         return context
+
+
+class TopicDefinitionView(TopicSummaryView):
+    """A topic's definition (vocabulary, questionnaire, wording...) as a file's text, editable
+    by those who may change topics, with every version recorded (evidence.topics)."""
+
+    template_name = "evidence/admin/topic_definition.html"
+    page_title = "Topic definition"
+    header_icon = "code"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        from .forms import TopicDefinitionForm
+        from .topics import export_definition
+
+        # The admin page's own context, without the summary's numbers (TopicSummaryView's).
+        context = super(TopicSummaryView, self).get_context_data(**kwargs)
+        form = kwargs.get("form") or TopicDefinitionForm(
+            initial={"definition": export_definition(self.object)}
+        )
+        context.update(
+            topic=self.object,
+            form=form,
+            problems=kwargs.get("problems", []),
+            can_change=self._can_change(),
+            versions=self.object.versions.select_related("created_by"),
+        )
+        return context
+
+    def _can_change(self) -> bool:
+        return bool(self.user_has_permission("change"))
+
+    def post(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        from django.contrib import messages
+        from django.core.exceptions import PermissionDenied
+        from django.shortcuts import redirect
+
+        from .forms import TopicDefinitionForm
+        from .topic_definition import TopicDefinitionError
+        from .topics import load_definition_text
+
+        if not self._can_change():
+            raise PermissionDenied
+        form = TopicDefinitionForm(request.POST, request.FILES)
+        problems: list[str] = []
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                _, version = load_definition_text(
+                    data["text"],
+                    source=data["source"],
+                    user=request.user,
+                    note=data["note"] or "Edited in the admin",
+                    expected_slug=self.object.slug,
+                )
+            except TopicDefinitionError as error:
+                problems = error.problems
+                form.add_error(None, f"Not saved, nothing was changed: {len(problems)} problem(s).")
+            else:
+                if version is None:
+                    messages.info(request, "The definition is unchanged: no new version.")
+                else:
+                    messages.success(request, f"Version {version.number} of the definition saved.")
+                return redirect(request.path)
+        return self.render_to_response(self.get_context_data(form=form, problems=problems))

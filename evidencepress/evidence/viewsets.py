@@ -46,7 +46,7 @@ from .models import (
 )
 from .notices import DEMO_LABEL
 from .selectors import published_pages
-from .views import TopicHistoryView, TopicSummaryView
+from .views import TopicDefinitionView, TopicHistoryView, TopicSummaryView
 
 REASON_HELP = (
     "Pages published to readers use this evidence. Say why it changes; the reason is kept in the "
@@ -370,6 +370,15 @@ class TopicIndexView(generic.IndexView):
                 priority=6,
             ),
         )
+        buttons.insert(
+            2,
+            Button(
+                "Definition",
+                url=reverse("topic:definition", args=[instance.pk]),
+                icon_name="code",
+                priority=7,
+            ),
+        )
         return buttons
 
 
@@ -386,6 +395,11 @@ class TopicEditView(EvidenceEditView):
                 "Evidence history",
                 url=reverse("topic:evidence_history", args=[self.object.pk]),
                 icon_name="history",
+            ),
+            HeaderButton(
+                "Definition",
+                url=reverse("topic:definition", args=[self.object.pk]),
+                icon_name="code",
             ),
         ]
 
@@ -436,11 +450,20 @@ class TopicViewSet(ModelViewSet):
             edit_url_name=self.get_url_name("edit"),
         )
 
+    @property
+    def definition_view(self) -> Any:
+        return self.construct_view(
+            TopicDefinitionView,
+            index_url_name=self.get_url_name("index"),
+            edit_url_name=self.get_url_name("edit"),
+        )
+
     def get_urlpatterns(self) -> list[Any]:
         return [
             *super().get_urlpatterns(),
             path("summary/<int:pk>/", self.summary_view, name="summary"),
             path("evidence-history/<int:pk>/", self.evidence_history_view, name="evidence_history"),
+            path("definition/<int:pk>/", self.definition_view, name="definition"),
         ]
 
 

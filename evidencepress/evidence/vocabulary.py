@@ -73,7 +73,7 @@ class Vocabulary:
     site_regions: Mapping[str, str] = field(default_factory=dict)
     # The kinds of adverse event a case may name (empty: free text).
     adverse_event_kinds: tuple[Term, ...] = ()
-    # The topic's own names of the case fields ("setting" -> "Kind of angiosarcoma").
+    # The topic's own names of the case fields ("setting" -> "Kind of tumour").
     field_labels: Mapping[str, str] = field(default_factory=dict)
 
     def terms_for(self, field_name: str) -> tuple[Term, ...]:
@@ -87,6 +87,15 @@ class Vocabulary:
     def labels_for(self, field_name: str) -> dict[str, str]:
         """value -> the curator's label, for a topic-defined case field."""
         return {term.value: term.label for term in self.terms_for(field_name)}
+
+    def any_response_label(self) -> str:
+        """ "Any response (complete or partial)": the outcomes that count as improvement."""
+        labels = self.labels_for("response")
+        improved = [
+            labels.get(value, value).lower().removesuffix(" response")
+            for value in self.improved_responses
+        ]
+        return f"Any response ({' or '.join(improved)})" if improved else "Any response"
 
     def field_label(self, name: str, default: str) -> str:
         """The topic's name of a case field, or `default`."""

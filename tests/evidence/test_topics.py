@@ -276,3 +276,18 @@ def test_a_topic_without_a_definition_exports_the_neutral_default_with_its_names
 def test_a_definition_error_is_a_topic_definition_error():
     with pytest.raises(TopicDefinitionError):
         load_definition_text('{"slug": "x"}', source="x.json")
+
+
+def test_the_worked_example_in_the_docs_loads_and_exports(tmp_path):
+    import re
+
+    text = Path("docs/topic-definition.md").read_text(encoding="utf-8")
+    example = re.search(r"```yaml\n(.*?)```", text, re.S)
+    assert example is not None
+    path = tmp_path / "sirolimus-khe.yaml"
+    path.write_text(example.group(1), encoding="utf-8")
+    assert "version 1 recorded" in load(path)
+    topic = Topic.objects.get(slug="sirolimus-khe")
+    exported = tmp_path / "again.json"
+    exported.write_text(export_definition(topic), encoding="utf-8")
+    assert "unchanged" in load(exported)

@@ -98,6 +98,17 @@ def case_label(context: template.Context, value: str, kind: str) -> str:
     return vocabulary_for(topic).labels_for(field).get(value, value)
 
 
+@register.simple_tag(takes_context=True)
+def any_improvement_label(context: template.Context) -> str:
+    """ "Any improvement (complete or partial)", naming the outcomes the topic counts."""
+    from evidencepress.evidence.plots import any_response_label
+
+    report = context.get("report")
+    topic = getattr(report, "topic", None) or context.get("topic")
+    label = any_response_label(vocabulary_for(topic))
+    return label.replace("Any response", "Any improvement", 1)
+
+
 @register.filter
 def yes_no(value: bool | None) -> str:
     return "Not reported" if value is None else ("Yes" if value else "No")
