@@ -159,6 +159,8 @@ class DetailView(WagtailAdminTemplateMixin, TemplateView):
             can_approve_clinically=can_approve_clinically(user),
             Status=Status,
         )
+        # A draft from the evidence stores its matches as a list, even an empty one.
+        context["drafted_from_evidence"] = isinstance(summary_request.draft_matches, list)
         audit_record(
             action="summary_request.viewed",
             request=self.request,

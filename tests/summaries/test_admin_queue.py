@@ -121,3 +121,26 @@ def test_audit_rows_cannot_be_changed_or_deleted(new_request: SummaryRequest) ->
     with pytest.raises(PermissionError):
         AuditEvent.objects.update(action="forged")
     assert not AuditEvent.objects.filter(action="forged").exists()
+
+
+def test_a_draft_that_found_no_match_does_not_ask_to_draft_first(
+    client: Client, topic: Any, editor: Any
+) -> None:
+    """Issue 15 §2: "No matched cases yet: draft from the evidence first" showed after a draft."""
+    nothing_alike = submit(
+        topic,
+        situation={"setting": "other", "site": "foot", "lesion_depth": "unknown"},
+    )
+    client.force_login(editor)
+    before = client.get(f"/admin/summaries/{nothing_alike.public_id}/").content.decode()
+    assert "No matched cases yet: draft from the evidence first." in before
+    page = press(client, nothing_alike, "draft")
+    assert SummaryRequest.objects.get(pk=nothing_alike.pk).draft_matches == []
+    assert "No matched cases yet" not in page
+    assert "The draft from the evidence found no reported case like theirs" in page
+    # An editor's own text, never drafted from the evidence, still says to draft first.
+    typed = submit(topic)
+    press(client, typed, "save", text="Written by hand.")
+    assert "No matched cases yet: draft from the evidence first." in (
+        client.get(f"/admin/summaries/{typed.public_id}/").content.decode()
+    )
