@@ -61,7 +61,10 @@ class DraftForm(forms.Form):
         label="Summary text",
         max_length=services.MAX_DRAFT_CHARS,
         widget=forms.Textarea(attrs={"rows": 24}),
-        help_text="Plain text. Separate paragraphs with a blank line; start list lines with “- ”.",
+        help_text=(
+            "Plain text. Separate paragraphs with a blank line; start a heading with “## ”, list "
+            "lines with “- ”, numbered lines with “1. ”."
+        ),
     )
 
 

@@ -144,3 +144,17 @@ def test_a_draft_that_found_no_match_does_not_ask_to_draft_first(
     assert "No matched cases yet: draft from the evidence first." in (
         client.get(f"/admin/summaries/{typed.public_id}/").content.decode()
     )
+
+
+def test_the_preview_shows_the_drafts_structure(
+    client: Client, new_request: SummaryRequest, editor: Any
+) -> None:
+    client.force_login(editor)
+    page = press(client, new_request, "draft")
+    preview = page.split('<div class="summary-preview">')[1].split("</div>")[0]
+    assert "<h1>Plain-language summary: Imiquimod for cutaneous angiosarcoma</h1>" in preview
+    assert "<h2>What to expect</h2>" in preview
+    assert '<section class="summary-section summary-demo">' in preview
+    assert "<ul><li>" in preview
+    assert "<ol><li>" in preview.split("<h2>Sources</h2>")[1]
+    assert "## " not in preview
