@@ -56,6 +56,7 @@ def both(topic: Topic, situation: Situation) -> list[Draft]:
     drafts = [draft_for_topic(topic, replace(situation, detail=d)) for d in ("short", "detailed")]
     for draft in drafts:
         check_numbers_are_cited(draft)
+        assert draft.grade <= 8, (draft.detail, draft.grade)
     return drafts
 
 
