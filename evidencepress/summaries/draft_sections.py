@@ -716,14 +716,12 @@ def questions(
             items.append(extra)
     gap_items = []
     for gap in inputs.gaps:
+        # Only the gaps the topic words as a reader's question (or a neutral default does): the
+        # research gap's own wording is written for editors, and may name another treatment.
         question = p.word(f"gap_question.{gap.key}")
-        known = bool(question)
-        if not known:
-            asked = w.quote(gap.question, "research question")
-            question = f"Ask about this open question: {asked}."
-        elif gap.key == "combination" and situation.current_treatments:
+        if not question or (gap.key == "combination" and situation.current_treatments):
             continue
-        if detailed and known and gap.total:
+        if detailed and gap.total:
             source = f"research gap {gap.key}"
             informed = (
                 f"Only {w.number(gap.informed, f'{source}: cases informing it')}"
