@@ -115,12 +115,12 @@ def test_load_gives_real_references_and_one_demonstration_series(loaded: dict[st
     assert sorted(
         demo.patients.filter(topic__slug=DEMO_TOPIC_SLUG).values_list("label", flat=True)
     ) == [f"Illustrative case {letter}" for letter in "ABCDEFGHIJ"]
-    # The side-effects topic: 5 invented cases in the same series, 5 from real case reports.
+    # The side-effects topic: 5 invented cases in the same series, 4 from real case reports.
     assert sorted(
         demo.patients.filter(topic__slug=SAFETY_SLUG).values_list("label", flat=True)
     ) == [f"Illustrative case {letter}" for letter in "KLMNO"]
     assert loaded["publications_created"] == 18
-    assert loaded["cases_created"] == 20
+    assert loaded["cases_created"] == 19
 
 
 def test_demo_topic(loaded: dict[str, int]) -> None:
@@ -166,7 +166,7 @@ def test_every_illustrative_case_is_demo_and_in_the_demo_series(loaded: dict[str
     # The only cases of real publications are the side-effects topic's, from safety_cases.json.
     real = ReportedPatient.objects.filter(publication__is_demo=False)
     assert set(real.values_list("topic__slug", "is_demo")) == {(SAFETY_SLUG, False)}
-    assert real.count() == 5
+    assert real.count() == 4
     for case in ReportedPatient.objects.demo().with_related():
         assert case.publication == demo
         assert case.verified is False
@@ -262,7 +262,7 @@ def test_remove_deletes_demo_rows_and_keeps_real_publications(loaded: dict[str, 
     assert not Publication.objects.demo().exists()
     # Cases of real case reports stay, like the real publications they come from.
     kept = ReportedPatient.objects.all()
-    assert kept.count() == 5 and not kept.filter(is_demo=True).exists()
+    assert kept.count() == 4 and not kept.filter(is_demo=True).exists()
     assert not AdverseEvent.objects.exclude(patient__in=kept).exists()
     assert not SourceSpan.objects.exclude(patient__in=kept).exists()
     assert not Appraisal.objects.exists()

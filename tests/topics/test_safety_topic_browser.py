@@ -59,7 +59,7 @@ def test_topic_page_and_article_show_the_safety_topics_live_evidence(
     topic_page = TopicPage.objects.get(topic__slug=SLUG)
     for text in _shoot(browser, live_server.url + topic_page.url, "safety-topic-page"):
         assert not OTHER_TOPIC.search(text)
-        assert "10 reported patients" in text
+        assert "9 reported patients" in text
         assert "Demonstration data — not medical evidence" in text
     article = ArticlePage.objects.get(slug="imiquimod-side-effects-explained")
     for text in _shoot(browser, live_server.url + article.url, "safety-article"):

@@ -117,7 +117,7 @@ def test_real_cases_are_from_read_publications_and_every_fact_has_a_span(
     cases: dict[str, Any],
 ) -> None:
     publications = {p["key"]: p for p in _json(DATA_DIR / "publications.json")}
-    assert len(cases["reported"]) == 4
+    assert len(cases["reported"]) == 3
     for group in cases["reported"]:
         record = publications[group["publication"]]
         assert not record["is_demo"] and record["source_urls"], group["publication"]

@@ -50,7 +50,6 @@ LIKE_YOURS = {"Patient 1", "Patient 2", "Patient 6", "Patient 7"}
 
 SAFETY = "safety: the request form asks the chosen topic's questionnaire (not merged yet)"
 DRAFTSHAPE = "draftshape: a proper noun in the condition keeps its capital"
-SYNTHESIS = "topicdb: synthesis, public pages and API column notes from the topic's vocabulary"
 
 
 def _foreign(text: str) -> list[str]:
@@ -171,7 +170,6 @@ def test_another_topics_values_are_refused_naming_row_and_column(
 # --- what the public, the export and the API see -------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=SYNTHESIS)
 def test_public_topic_page_counts_and_names_in_the_topics_words(
     topic: Topic, client: Client
 ) -> None:
@@ -203,7 +201,6 @@ def test_export_documents_and_round_trips_the_topics_values(topic: Topic, tmp_pa
     assert _foreign(json_out.getvalue()) == []
 
 
-@pytest.mark.xfail(strict=True, reason=SYNTHESIS)
 def test_api_gives_the_topics_values_and_column_documentation(topic: Topic, client: Client) -> None:
     _published_page(topic)
     detail = client.get(reverse("evidence_api:topic", args=[SLUG]))
@@ -273,7 +270,7 @@ def test_matching_finds_the_readers_cases_by_the_topics_weights(topic: Topic) ->
         )
 
 
-@pytest.mark.xfail(strict=True, reason=f"{SYNTHESIS}; {DRAFTSHAPE}")
+@pytest.mark.xfail(strict=True, reason=DRAFTSHAPE)
 def test_the_draft_counts_and_words_are_the_topics(topic: Topic) -> None:
     from evidencepress.summaries.evidence_inputs import draft_for_topic
 
@@ -282,11 +279,11 @@ def test_the_draft_counts_and_words_are_the_topics(topic: Topic) -> None:
     assert {m.case.label for m in draft.matches} == LIKE_YOURS
     assert _foreign(text) == [], _foreign(text)
     assert "fictolimus" in text.lower() and "Quillon's disease" in text
-    assert "quillon's" not in text  # a proper noun keeps its capital
     # Of the 4 cases like yours, 3 cleared or faded; of all 8, 5 did.
     assert "3 of 4" in text and "5 of 8" in text, text
     assert "Same form of Quillon's disease" in text
     assert "An ointment alone is unlikely" not in text  # a plaque is within reach
+    assert "quillon's" not in text  # a proper noun keeps its capital
 
 
 def test_a_readers_request_is_submitted_matched_and_drafted(topic: Topic) -> None:
