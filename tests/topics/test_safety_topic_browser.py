@@ -121,8 +121,10 @@ def test_a_readers_draft_as_the_editor_sees_it(
             text = page.inner_text("main")
             assert "A red rash has spread" in text
             assert not OTHER_TOPIC.search(text)
-            # The admin scrolls inside its own panel: shoot the whole main element.
-            page.locator("main").screenshot(path=str(ARTIFACTS / f"safety-draft-{width}.png"))
+            # The admin scrolls inside its own panel: make the window as tall as its content.
+            tall = page.evaluate("document.querySelector('main').scrollHeight")
+            page.set_viewport_size({"width": width, "height": min(int(tall) + 200, 16000)})
+            page.screenshot(path=str(ARTIFACTS / f"safety-draft-{width}.png"), full_page=True)
         finally:
             context.close()
 
