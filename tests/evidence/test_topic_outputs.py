@@ -118,3 +118,40 @@ def test_exports_api_columns_admin_and_pages_use_the_topic(client: Client, djang
 def test_a_topic_without_a_definition_uses_the_neutral_vocabulary() -> None:
     topic = Topic.objects.create(name="Bare", slug="bare", treatment="T", condition="C")
     assert vocabulary_for(topic).setting_values == ("other", "unknown")
+
+
+@pytest.mark.django_db
+def test_the_public_topic_page_and_the_api_speak_the_topics_words(
+    client: Client, wagtail_tree: Any
+) -> None:
+    from evidencepress.articles.evidence_pins import page_evidence_pin_live
+    from evidencepress.articles.models import HomePage, TopicPage
+    from evidencepress.demo.loader import ensure_home_page
+
+    topic, _ = apply_definition(definition=parse_definition(safety_data()))
+    publication = PublicationFactory(title="A test series", pmid="12345678")
+    publication.topics.add(topic)
+    for label, response in (("Case 1", "resolved"), ("Case 2", "persisting")):
+        ReportedPatient.objects.create(
+            topic=topic, publication=publication, label=label, response=response
+        )
+    ensure_home_page()
+    page = TopicPage(title=topic.name, slug=topic.slug, topic=topic)
+    HomePage.objects.get().add_child(instance=page)
+    page.save_revision().publish()
+    page_evidence_pin_live(page=page, reviewer_name="Dr Reviewer")
+
+    html = client.get(page.url).content.decode()
+    assert "Resolved after stopping" in html and "Persisting" in html
+    assert "Any improvement (resolved after stopping or resolving)" in html
+    assert "Complete response" not in html
+    listing = json.loads(client.get(f"/api/v1/topics/{topic.slug}/cases/").content)
+    assert listing["labels"]["response"]["persisting"] == "Persisting"
+    assert listing["columns"]["response"] == "resolved, resolving, persisting, unknown"
+    detail = json.loads(client.get(f"/api/v1/topics/{topic.slug}/").content)
+    assert set(detail["current_evidence"]["synthesis"]["responses"]) == {
+        "resolved",
+        "resolving",
+        "persisting",
+        "unknown",
+    }
