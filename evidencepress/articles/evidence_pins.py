@@ -216,9 +216,6 @@ def page_evidence_pin(
     pin = PageEvidencePin.objects.create(
         page_id=revision.object_id, revision=revision, snapshot=snapshot, task_state=task_state
     )
-    from evidencepress.core.page_cache import page_cache_clear
-
-    transaction.on_commit(page_cache_clear)
     return pin
 
 

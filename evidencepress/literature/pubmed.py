@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from evidencepress.core.page_cache import page_cache_clear
 from evidencepress.evidence.models import Topic
 
 from .eutils import Batch, EutilsClient, EutilsError, HistoryExpired, SearchResult, plan_batches
@@ -171,9 +170,6 @@ def pubmed_fetch_run(
                     skip_bad=skip_bad,
                     progress=progress,
                 )
-                if result.new or result.updated or result.deleted:
-                    # The importer writes with raw SQL, which sends no signals.
-                    transaction.on_commit(page_cache_clear)
                 fetch.done_batches = sorted({*fetch.done_batches, batch.index})
                 if len(fetch.done_batches) >= fetch.planned_batches:
                     fetch.completed_at = timezone.now()
