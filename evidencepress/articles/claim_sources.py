@@ -155,7 +155,7 @@ def page_sentences(page: Any, sources: _Sources | None = None) -> list[ca.Senten
 
 def audit_page(page: Any) -> tuple[ca.Finding, ...]:
     """The claim audit's findings for one page (the latest revision's content as given)."""
-    from evidencepress.evidence.selection import topic_report
+    from evidencepress.evidence.topic_reports import topic_report
 
     # The topic's current evidence (what a reviewer checks the text against), not a pin.
     topic = getattr(page, "topic", None)

@@ -31,7 +31,6 @@ from wagtail.signals import task_approved
 
 from evidencepress.core.content_version import VersionedMemo, current_version
 from evidencepress.evidence.models import EvidenceSnapshot
-from evidencepress.evidence.selection import TopicReport, topic_report
 from evidencepress.evidence.services import (
     evidence_snapshot_take,
     snapshot_difference,
@@ -39,6 +38,7 @@ from evidencepress.evidence.services import (
     snapshot_report,
 )
 from evidencepress.evidence.snapshots import EvidenceDifference
+from evidencepress.evidence.topic_reports import TopicReport, topic_report
 
 from .services import REVIEW_STEPS
 

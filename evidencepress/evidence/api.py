@@ -5,13 +5,13 @@
     GET /api/v1/topics/<slug>/cases/?page=N  the case table, one row per patient (paginated)
     GET /api/v1/openapi.json                 the OpenAPI 3.1 description of all this
 
-Only published topics (`selectors.published_topics`) are visible; anything else is a 404.
+Only published topics (`published.published_topics`) are visible; anything else is a 404.
 Rows carry the documented export columns (docs/data-dictionary.md): never curator notes,
 appraisers' names or anything about readers. Every response says when demonstration cases are
 included. Each client address may make `EVIDENCE_API_RATE_LIMIT` requests (default 60 a minute,
 a fixed window counted by `core.ratelimit` in a store all processes share); past it the
 answer is 429 with Retry-After.
-The views are thin: they parse the query, call a selector or `selection`, and shape JSON.
+The views are thin: they parse the query, call `published` or `topic_reports`, and shape JSON.
 """
 
 from __future__ import annotations
@@ -36,10 +36,10 @@ from .certainty import Certainty
 from .exceptions import ApiError
 from .export import COLUMNS, case_queryset, case_row
 from .models import Topic
-from .selection import CaseFilters, TopicReport, topic_report
-from .selectors import published_topic, published_topics
+from .published import published_topic, published_topics
 from .services import latest_snapshot, snapshot_difference, snapshot_report
 from .synthesis import RESPONSES as RESPONSE_KEYS
+from .topic_reports import CaseFilters, TopicReport, topic_report
 
 app_name = "evidence_api"
 logger = logging.getLogger(__name__)

@@ -22,8 +22,8 @@ from evidencepress.evidence.models import (
     Appraisal,
     Topic,
 )
-from evidencepress.evidence.selection import summarise_topic
-from evidencepress.evidence.selectors import published_topics
+from evidencepress.evidence.published import published_topics
+from evidencepress.evidence.topic_reports import summarise_topic
 
 from ..factories import (
     AdverseEventFactory,
