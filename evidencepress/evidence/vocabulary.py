@@ -57,6 +57,14 @@ class Vocabulary:
     severities: tuple[Term, ...]
     # Words of a body site mapped to the region they belong to ("nose" -> "face").
     site_regions: Mapping[str, str] = field(default_factory=dict)
+    # The kinds of adverse event a case may name (empty: free text).
+    adverse_event_kinds: tuple[Term, ...] = ()
+    # The topic's own names of the case fields ("setting" -> "Kind of angiosarcoma").
+    field_labels: Mapping[str, str] = field(default_factory=dict)
+
+    def field_label(self, name: str, default: str) -> str:
+        """The topic's name of a case field, or `default`."""
+        return self.field_labels.get(name, default)
 
     def choices(self, terms: tuple[Term, ...]) -> list[tuple[str, str]]:
         """(value, label) pairs for a model field or an admin form."""
@@ -209,8 +217,14 @@ BUILTIN = Vocabulary(
 
 
 def vocabulary_for(topic: object | None) -> Vocabulary:
-    """The case vocabulary of `topic`, an evidence Topic (today the built-in one; see #16 §1).
+    """The case vocabulary of `topic`, an evidence Topic: from its stored definition.
 
-    Typed loosely so that this module stays free of Django (the pure modules import it).
+    A topic without a stored definition gets `BUILTIN` until the storage of #16 §1 lands (then
+    the neutral default definition). Typed loosely so this module stays free of Django.
     """
+    stored = getattr(topic, "definition", None)
+    if stored:
+        from .topic_definition import definition_for
+
+        return definition_for(topic).vocabulary
     return BUILTIN

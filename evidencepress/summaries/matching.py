@@ -38,6 +38,8 @@ from evidencepress.evidence.vocabulary import BUILTIN, UNKNOWN, UNSURE
 SETTINGS = BUILTIN.reader_setting_values
 DEPTHS = BUILTIN.depth_values
 DETAILS = ("short", "detailed")
+# Who the summary is for: the reader themself, or someone they care for (the draft's voice).
+FOR_WHOM = ("self", "other")
 UNKNOWN_VALUES = frozenset({"", UNKNOWN, UNSURE})
 
 WEIGHTS: dict[str, float] = {
@@ -80,6 +82,7 @@ class Situation:
     current_treatments: tuple[str, ...]
     question: str
     detail: str
+    for_whom: str = "self"
 
     def __post_init__(self) -> None:
         if self.setting not in SETTINGS:
@@ -88,6 +91,8 @@ class Situation:
             raise ValueError(
                 f"lesion_depth: {self.lesion_depth!r} is not one of {', '.join(DEPTHS)}"
             )
+        if self.for_whom not in FOR_WHOM:
+            raise ValueError(f"for_whom: {self.for_whom!r} is not one of {', '.join(FOR_WHOM)}")
         if self.detail not in DETAILS:
             raise ValueError(f"detail: {self.detail!r} is not one of {', '.join(DETAILS)}")
         if self.lesion_size_mm is not None and self.lesion_size_mm < 0:
