@@ -204,8 +204,8 @@ class SummaryFilterForm(forms.Form):
         self.fields["lesion_depth"].choices = any_choice + list(ReportedPatient.Depth.choices)
 
     def case_filters(self) -> Any:
-        """The cleaned filters as the selection's CaseFilters (call after is_valid())."""
-        from .selection import CaseFilters
+        """The cleaned filters as topic_reports.CaseFilters (call after is_valid())."""
+        from .topic_reports import CaseFilters
 
         data = self.cleaned_data
         return CaseFilters(

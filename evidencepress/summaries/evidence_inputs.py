@@ -1,6 +1,6 @@
 """Gather a topic's evidence as plain data and draft a reader's summary from it (a selector).
 
-The only Django-side step of drafting: it reads the topic report (`evidence.selection`), the
+The only Django-side step of drafting: it reads the topic report (`evidence.topic_reports`), the
 sourced facts about the topic's treatment and the publications to cite, then hands plain data to
 the pure `matching` and `drafting` modules. A fixed number of queries whatever the number of
 cases: the topic report's, plus one each for facts, publications and treatment names.
@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from evidencepress.evidence.models import EvidenceFact, Publication, Topic, Treatment
 from evidencepress.evidence.querysets import unshown_publication_fields
 from evidencepress.evidence.references import publication_reference as ama_reference
-from evidencepress.evidence.selection import TopicReport, topic_report
 from evidencepress.evidence.synthesis import synthesise
+from evidencepress.evidence.topic_reports import TopicReport, topic_report
 
 from .drafting import (
     MAX_SOURCES_CITED,

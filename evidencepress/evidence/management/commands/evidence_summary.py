@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from evidencepress.evidence.models import Topic
 from evidencepress.evidence.plots import RESPONSE_LABELS
-from evidencepress.evidence.selection import CaseFilters, summarise_topic
 from evidencepress.evidence.synthesis import RESPONSES, Proportion, Synthesis
+from evidencepress.evidence.topic_reports import CaseFilters, summarise_topic
 
 DEMO_WARNING = (
     "Includes demonstration data: invented, illustrative cases that are not medical evidence."
