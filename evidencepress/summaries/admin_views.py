@@ -61,7 +61,10 @@ class DraftForm(forms.Form):
         label="Summary text",
         max_length=services.MAX_DRAFT_CHARS,
         widget=forms.Textarea(attrs={"rows": 24}),
-        help_text="Plain text. Separate paragraphs with a blank line; start list lines with “- ”.",
+        help_text=(
+            "Plain text. Separate paragraphs with a blank line; start a heading with “## ”, list "
+            "lines with “- ”, numbered lines with “1. ”."
+        ),
     )
 
 
@@ -159,6 +162,8 @@ class DetailView(WagtailAdminTemplateMixin, TemplateView):
             can_approve_clinically=can_approve_clinically(user),
             Status=Status,
         )
+        # A draft from the evidence stores its matches as a list, even an empty one.
+        context["drafted_from_evidence"] = isinstance(summary_request.draft_matches, list)
         audit_record(
             action="summary_request.viewed",
             request=self.request,

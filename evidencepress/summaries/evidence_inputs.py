@@ -14,18 +14,20 @@ from evidencepress.evidence.models import EvidenceFact, Publication, Topic, Trea
 from evidencepress.evidence.querysets import unshown_publication_fields
 from evidencepress.evidence.references import publication_reference as ama_reference
 from evidencepress.evidence.synthesis import synthesise
+from evidencepress.evidence.topic_definition import definition_for
 from evidencepress.evidence.topic_reports import TopicReport, topic_report
 
 from .drafting import (
-    MAX_SOURCES_CITED,
     Draft,
     DraftInputs,
     Fact,
     Reference,
-    cited_publications,
+    case_groups,
     draft_summary,
+    publications_to_cite,
 )
 from .matching import Situation, match_cases
+from .phrasing import Phrases
 
 
 def publication_reference(publication: Publication) -> Reference:
@@ -42,8 +44,9 @@ def publication_reference(publication: Publication) -> Reference:
 def treatment_facts(topic: Topic) -> tuple[Fact, ...]:
     """Sourced facts about the topic's treatment, from every topic about the same treatment.
 
-    Side-effect facts are usually read in reports on other conditions (e.g. imiquimod for sun
-    damage), so they are stored on a safety topic and shared by topics with the same treatment.
+    Side-effect facts are usually read in reports on other conditions (a drug's side effects in
+    its licensed use), so they are stored on a safety topic and shared by topics with the same
+    treatment.
     """
     rows = (
         EvidenceFact.objects.filter(topic__treatment__iexact=topic.treatment)
@@ -72,7 +75,10 @@ def _case_references(publication_ids: Iterable[int]) -> dict[int, Reference]:
 def draft_inputs(report: TopicReport, situation: Situation) -> DraftInputs:
     """The plain data a draft is written from, for one topic report and one situation."""
     topic = report.topic
-    matches = match_cases(situation, report.cases)
+    definition = definition_for(topic)
+    matches = match_cases(situation, report.cases, definition)
+    groups = case_groups(situation, report.cases, matches, Phrases(definition, situation.for_whom))
+    cited = {pub for group in groups for pub in publications_to_cite(group)}
     slugs = {*situation.prior_treatments, *situation.current_treatments}
     slugs.update(slug for m in matches for slug in m.case.concurrent_treatments)
     names = dict(Treatment.objects.filter(slug__in=slugs).values_list("slug", "name"))
@@ -86,8 +92,9 @@ def draft_inputs(report: TopicReport, situation: Situation) -> DraftInputs:
         similar_synthesis=synthesise([m.case for m in matches]),
         certainty=report.certainty,
         gaps=report.gaps,
+        definition=definition,
         facts=treatment_facts(topic),
-        case_references=_case_references(cited_publications(matches)[:MAX_SOURCES_CITED]),
+        case_references=_case_references(cited),
         treatment_names=names,
     )
 

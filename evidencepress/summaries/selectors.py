@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .matching import Situation
+from .matching import FOR_WHOM, Situation
 from .models import SummaryRequest
 
 
@@ -33,7 +33,13 @@ def request_situation(summary_request: SummaryRequest) -> Situation:
         current_treatments=tuple(answers.get("current_treatments") or ()),
         question=str(answers.get("question") or ""),
         detail=summary_request.detail,
+        for_whom=_for_whom(answers.get("for_whom")),
     )
+
+
+def _for_whom(value: Any) -> str:
+    """Who the summary is for ("self" unless the reader said someone they care for)."""
+    return str(value) if value in FOR_WHOM else "self"
 
 
 def requests_for_email(email: str) -> list[SummaryRequest]:

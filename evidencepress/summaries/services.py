@@ -134,7 +134,15 @@ def summary_request_draft(
         "redrafted",
     )
     if text is None:
-        draft = draft_for_topic(summary_request.topic, request_situation(summary_request))
+        try:
+            draft = draft_for_topic(summary_request.topic, request_situation(summary_request))
+        except ValueError as error:
+            # An answer that is not a value of the topic's definition (e.g. the definition
+            # changed after the reader asked): say which, and change nothing.
+            raise SummaryRequestError(
+                f"The reader's answers do not fit this topic's definition ({error}). "
+                "Write the summary by hand, or ask the reader again."
+            ) from error
         summary_request.drafted_text = draft.text
         summary_request.draft_grade = reading_grade(draft.text)
         summary_request.draft_contains_demo = bool(draft.contains_demo)
