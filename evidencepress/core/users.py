@@ -132,7 +132,22 @@ class UserDeleteView(_GuardAccount, wagtail_users.DeleteView):  # type: ignore[m
     guard_what = "user.delete"
 
 
+class UserIndexView(wagtail_users.IndexView):  # type: ignore[misc]
+    """The user list, without Edit or Delete links to accounts the viewer may not manage."""
+
+    def get_edit_url(self, instance: Any) -> str | None:
+        if not may_manage_account(self.request.user, instance):
+            return None
+        return super().get_edit_url(instance)  # type: ignore[no-any-return]
+
+    def get_delete_url(self, instance: Any) -> str | None:
+        if not may_manage_account(self.request.user, instance):
+            return None
+        return super().get_delete_url(instance)  # type: ignore[no-any-return]
+
+
 class UserViewSet(wagtail_users.UserViewSet):  # type: ignore[misc]
+    index_view_class = UserIndexView
     add_view_class = UserCreateView
     edit_view_class = UserEditView
     delete_view_class = UserDeleteView

@@ -293,3 +293,19 @@ def test_deploy_checks_notice_a_guard_switched_off(name: str, value: Any, check_
     with mock.patch.object(settings, name, value):
         ids = {message.id for message in check_privilege_guards()}
     assert ids == {f"evidencepress.{check_id}"}
+
+
+def test_the_user_list_offers_no_edit_or_delete_of_privileged_accounts(
+    people: dict[str, Any],
+) -> None:
+    """An Admin sees no Edit or Delete link that would only answer 403 (the guard still holds)."""
+    page = signed_in(people["admin"]).get(reverse("wagtailusers_users:index")).content.decode()
+    for target in ("summary_editor", "superuser"):
+        pk = people[target].pk
+        assert reverse("wagtailusers_users:edit", args=[pk]) not in page
+        assert reverse("wagtailusers_users:delete", args=[pk]) not in page
+    editor = people["editor"].pk
+    assert reverse("wagtailusers_users:edit", args=[editor]) in page
+    # A superuser still sees every account's links.
+    page = signed_in(people["superuser"]).get(reverse("wagtailusers_users:index")).content.decode()
+    assert reverse("wagtailusers_users:edit", args=[people["summary_editor"].pk]) in page
