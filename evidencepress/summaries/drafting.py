@@ -36,7 +36,7 @@ from evidencepress.evidence.notices import DEMO_LABEL
 from evidencepress.evidence.synthesis import CaseData, Synthesis
 from evidencepress.evidence.vocabulary import BUILTIN
 
-from . import readability
+from . import readability, safety
 from .glossary import Term, terms_used
 from .matching import WEIGHTS, Match, Situation
 
@@ -120,6 +120,8 @@ class DraftInputs:
     case_references: Mapping[int, Reference] = field(default_factory=dict)
     # Plain names of treatment slugs ("electron-beam-radiotherapy" -> "Electron beam ...").
     treatment_names: Mapping[str, str] = field(default_factory=dict)
+    # The topic's approved safety rules this reader's request met (summaries.safety.evaluate).
+    fired_rules: tuple[safety.FiredRule, ...] = ()
 
 
 # --- output ------------------------------------------------------------------------------------
@@ -756,6 +758,10 @@ def draft_summary(situation: Situation, inputs: DraftInputs) -> Draft:
     if demo:
         sections.append(_demo_notice(w))
     sections.append(_about(situation, inputs, w, drug))
+    if inputs.fired_rules:  # what the reader's situation needs, near the top (safety rules)
+        sections.append(
+            Section("safety", safety.HEADING, safety.draft_blocks(inputs.fired_rules, w.quote))
+        )
     sections.append(_what_it_is(inputs, w, drug))
     sections.append(_cases_like_yours(situation, inputs, w, drug, detailed))
     if asked or detailed:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -328,3 +328,40 @@ def missing_statements(fired: Iterable[FiredRule], text: str) -> dict[str, tuple
         if gone:
             missing[rule.id] = gone
     return missing
+
+
+# --- in a draft ---------------------------------------------------------------------------------
+
+HEADING = "Important for this situation"
+
+
+def draft_blocks(fired: Sequence[FiredRule], quote: Callable[[str, str], str]) -> tuple[str, ...]:
+    """The paragraphs of a draft's safety section: every fired rule's statements, word for word.
+
+    `quote` is the draft writer's (drafting._Writer.quote), so any number in a statement is
+    recorded with its source like every other number in a draft.
+    """
+    return tuple(
+        quote(statement, f"safety rule {rule.id}")
+        for rule in fired
+        for statement in rule.statements
+    )
+
+
+def answers_from_situation(situation: Any, **texts: str) -> ReaderAnswers:
+    """A matching.Situation as the evaluator reads it (plus any free text it does not carry)."""
+    answers = {
+        "setting": situation.setting,
+        "site": situation.site,
+        "lesion_size_mm": situation.lesion_size_mm,
+        "lesion_count": situation.lesion_count,
+        "lesion_depth": situation.lesion_depth,
+        "surgery_possible": situation.surgery_possible,
+        "prior_treatments": tuple(situation.prior_treatments),
+        "current_treatments": tuple(situation.current_treatments),
+        "for_whom": getattr(situation, "for_whom", "self"),
+        "detail": situation.detail,
+    }
+    return ReaderAnswers(
+        answers=answers, texts={"question": situation.question, "site": situation.site, **texts}
+    )

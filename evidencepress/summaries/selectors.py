@@ -6,6 +6,7 @@ from typing import Any
 
 from .matching import Situation
 from .models import SummaryRequest
+from .safety import FiredRule, reader_answers
 
 
 def _optional_int(value: Any) -> int | None:
@@ -33,7 +34,15 @@ def request_situation(summary_request: SummaryRequest) -> Situation:
         current_treatments=tuple(answers.get("current_treatments") or ()),
         question=str(answers.get("question") or ""),
         detail=summary_request.detail,
+        for_whom="other" if answers.get("for_whom") == "other" else "self",
     )
+
+
+def request_fired_rules(summary_request: SummaryRequest) -> tuple[FiredRule, ...]:
+    """The topic's approved safety rules that this request's answers and free text meet."""
+    from .evidence_inputs import fired_rules
+
+    return fired_rules(summary_request.topic, reader_answers(summary_request.situation or {}))
 
 
 def requests_for_email(email: str) -> list[SummaryRequest]:
