@@ -143,6 +143,10 @@ class DetailView(WagtailAdminTemplateMixin, TemplateView):
             "surgery_possible": dict(SURGERY_CHOICES),
         }
         situation = [
+            (
+                "Who it is for",
+                "Someone they care for" if answers.get("for_whom") == "other" else "Themself",
+            ),
             ("Where it started", labels["setting"].get(answers.get("setting", ""), "Not given")),
             ("Site", answers.get("site") or "Not given"),
             ("Largest lesion (mm)", answers.get("lesion_size_mm") or "Not given"),

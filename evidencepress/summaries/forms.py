@@ -278,9 +278,12 @@ class SummaryRequestForm(forms.Form):
         self._describe_fields()
 
     def _choose_topic(self, topic: Topic | None) -> Topic | None:
-        """The posted topic when bound; else `topic`, the demo topic, or the first topic."""
+        """The posted topic when bound (`topic` if it is that one); else `topic`, the demo
+        topic, or the first topic."""
         if self.is_bound:
             slug = self.data.get("topic")
+            if topic is not None and topic.slug == slug:
+                return topic
             return Topic.objects.filter(slug=slug).first() if isinstance(slug, str) else None
         if topic is not None:
             return topic
