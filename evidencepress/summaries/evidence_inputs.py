@@ -17,7 +17,6 @@ from evidencepress.evidence.references import publication_reference as ama_refer
 from evidencepress.evidence.rulesets import active_safety_rules
 from evidencepress.evidence.selection import TopicReport, topic_report
 from evidencepress.evidence.synthesis import synthesise
-from evidencepress.evidence.topic_definition import definition_for
 
 from .drafting import (
     MAX_SOURCES_CITED,
@@ -98,7 +97,9 @@ def draft_inputs(report: TopicReport, situation: Situation) -> DraftInputs:
 
 def fired_rules(topic: Topic, reader: ReaderAnswers) -> tuple[FiredRule, ...]:
     """The topic's approved safety rules that the reader's answers and free text meet."""
-    return evaluate(active_safety_rules(topic), reader, definition_for(topic).questionnaire)
+    from .forms import questionnaire_for  # the questions the reader was asked
+
+    return evaluate(active_safety_rules(topic), reader, questionnaire_for(topic))
 
 
 def draft_for_topic(

@@ -254,9 +254,13 @@ class _Evaluator:
             for key, text in self.normalised.items():
                 match = pattern.search(text)
                 if match:
+                    # The reader's own spelling where lower-casing kept every position.
+                    original = self.texts[key]
+                    shown = original if len(original) == len(text) else text
                     reasons.append(
-                        f"Free text ({self._where(key)}): “{match.group(0)}” in "
-                        f"“{_snippet(text, match.start(), match.end())}”"
+                        f"Free text ({self._where(key)}): "
+                        f"“{shown[match.start() : match.end()]}” in "
+                        f"“{_snippet(shown, match.start(), match.end())}”"
                     )
         return reasons or None
 
