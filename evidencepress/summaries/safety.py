@@ -25,6 +25,7 @@ reason: a missed safety statement is worse than an extra one the reviewer remove
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -137,12 +138,19 @@ def normalise(text: str) -> str:
     return re.sub(r"[-\u2010-\u2015]", " ", text)
 
 
+@functools.lru_cache(maxsize=2048)
 def word_pattern(words: str) -> re.Pattern[str]:
     """A rule's word or phrase as a regular expression (see the module docstring)."""
     parts = []
     for token in normalise(words).split():
         parts.append("".join(r"\w*" if char == "*" else re.escape(char) for char in token))
     return re.compile(r"(?<!\w)" + r"\s+".join(parts) + r"(?!\w)")
+
+
+@functools.lru_cache(maxsize=256)
+def words_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    """Any of a rule's words or phrases, as one expression (each as `word_pattern` reads it)."""
+    return re.compile("|".join(f"(?:{word_pattern(word).pattern})" for word in words))
 
 
 def _snippet(text: str, start: int, end: int) -> str:
@@ -248,20 +256,22 @@ class _Evaluator:
         raise ValueError(f"an answer condition this version cannot read: {sorted(condition)}")
 
     def _text(self, words: Iterable[str]) -> list[str] | None:
+        pattern = words_pattern(tuple(words))
         reasons = []
-        for word in words:
-            pattern = word_pattern(word)
-            for key, text in self.normalised.items():
-                match = pattern.search(text)
-                if match:
-                    # The reader's own spelling where lower-casing kept every position.
-                    original = self.texts[key]
-                    shown = original if len(original) == len(text) else text
-                    reasons.append(
-                        f"Free text ({self._where(key)}): "
-                        f"“{shown[match.start() : match.end()]}” in "
-                        f"“{_snippet(shown, match.start(), match.end())}”"
-                    )
+        for key, text in self.normalised.items():
+            # The reader's own spelling where lower-casing kept every position.
+            original = self.texts[key]
+            shown = original if len(original) == len(text) else text
+            seen: set[str] = set()
+            for match in pattern.finditer(text):
+                if match.group(0) in seen:  # each word once per field
+                    continue
+                seen.add(match.group(0))
+                reasons.append(
+                    f"Free text ({self._where(key)}): "
+                    f"“{shown[match.start() : match.end()]}” in "
+                    f"“{_snippet(shown, match.start(), match.end())}”"
+                )
         return reasons or None
 
     def _measured(self, limit: float, find: Any, what: str) -> list[str] | None:
