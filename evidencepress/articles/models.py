@@ -226,6 +226,7 @@ class TopicPage(VisibleTitleMixin, ReviewedPublishingMixin, EvidencePageMixin, R
 
     content_panels = [
         *Page.content_panels,
+        ClaimAuditPanel(heading="Claim audit"),
         FieldPanel("topic"),
         FieldPanel("introduction"),
         *ReviewFields.review_panels,
@@ -550,6 +551,7 @@ class ArchiveIndexPage(VisibleTitleMixin, RoutablePageMixin, Page):
 
     content_panels = [
         *Page.content_panels,
+        ClaimAuditPanel(heading="Claim audit"),
         FieldPanel("intro"),
         InlinePanel("months", heading="Month introductions", label="Month"),
     ]

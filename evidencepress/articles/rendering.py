@@ -35,6 +35,7 @@ from django.utils.safestring import SafeString, mark_safe
 from evidencepress.core.content_version import current_version
 
 from . import blocks
+from .citation_notes import note_maker
 from .citations import number_citations
 
 if TYPE_CHECKING:
@@ -141,7 +142,8 @@ def render_body(page: ArticlePage, context: dict[str, Any]) -> SafeString:
             return mark_safe(html)  # noqa: S308  # nosemgrep (our own block templates, escaped)
     with blocks.publications_prefetched(page._publications_by_id, page._reviewers_by_id):
         html = "".join(str(block.render_as_block(context=context)) for block in page.body)
-    html = number_citations(html, page.citation_numbers)  # inline citations (articles helper)
+    # Inline citations: numbered, each with its "What we read in it" note.
+    html = number_citations(html, page.citation_numbers, note_maker(page))
     if key is not None:
         rendered_bodies.put(key, report_parts, html)
     return mark_safe(html)  # noqa: S308  # nosemgrep (our own block templates, escaped)

@@ -189,7 +189,10 @@ def _real_notes(record: dict[str, Any]) -> str:
     if record.get("notes"):
         parts.append(record["notes"])
     if record.get("untitled_label"):
-        parts.append("The real title was not seen; the title shown is a bracketed placeholder.")
+        parts.append(
+            "The real title was not seen: pages show the curators' description instead, and "
+            "references leave the title out."
+        )
     if record.get("confidence"):
         parts.append(f"Confidence in this curated record: {record['confidence']}.")
     if record.get("key_findings"):
