@@ -46,6 +46,8 @@ from evidencepress.evidence.models import (
 from evidencepress.literature.models import ImportBatch
 from evidencepress.literature.records import normalise_doi, normalise_pmid, normalise_title
 
+from .safety_rules import load_demo_safety_rules, remove_demo_safety_rules
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEMO_TOPIC_SLUG = "imiquimod-angiosarcoma"
 BATCH_SOURCE = "evidencepress/demo/data"
@@ -421,6 +423,8 @@ def load_demo() -> dict[str, int]:
     data = read_data()
     tally = _Tally(Counter())
     topics = _load_topics(data["topics"], tally)
+    if load_demo_safety_rules(topics):
+        tally.created("safety_rule_sets")
     treatments = _load_treatments(data["treatments"], tally)
     batch = _demo_batch(tally)
     created_before = tally.counts["publications_created"]
@@ -501,6 +505,7 @@ def remove_demo() -> dict[str, int]:
     publications.delete()
     # The evidence the demo pages were reviewed against goes with those pages.
     demo_topics = [record["slug"] for record in data["topics"]]
+    counts["safety_rule_sets"] = remove_demo_safety_rules(demo_topics)
     for snapshot in EvidenceSnapshot.objects.filter(topic__slug__in=demo_topics):
         if not _in_use(snapshot):
             snapshot.delete()
