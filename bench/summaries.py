@@ -111,9 +111,22 @@ def cpu_timed(function: Any, repeat: int) -> float:
 def new_topic(slug: str) -> Any:
     from evidencepress.evidence.models import Topic
 
-    return Topic.objects.create(
-        name=f"Bench {slug}", slug=slug, treatment="Imiquimod", condition="Cutaneous angiosarcoma"
+    definition = json.loads(
+        (ROOT / "evidencepress/demo/data/topics/imiquimod-angiosarcoma.json").read_text("utf-8")
     )
+    fields: dict[str, Any] = {
+        "name": f"Bench {slug}",
+        "slug": slug,
+        "treatment": "Imiquimod",
+        "condition": "Cutaneous angiosarcoma",
+    }
+    if any(f.name == "definition" for f in Topic._meta.get_fields()):
+        fields["definition"] = definition
+    topic = Topic.objects.create(**fields)
+    # Drafting reads the definition from the topic object (`definition_for`): set on the object
+    # too, for a checkout whose Topic does not store one yet.
+    topic.definition = definition
+    return topic
 
 
 def main() -> int:
@@ -133,8 +146,8 @@ def main() -> int:
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
-        from evidencepress.evidence.selection import topic_report
         from evidencepress.evidence.synthesis import synthesise
+        from evidencepress.evidence.topic_reports import topic_report
         from evidencepress.summaries.drafting import draft_summary
         from evidencepress.summaries.evidence_inputs import draft_for_topic, draft_inputs
         from evidencepress.summaries.matching import Situation, match_cases
@@ -178,7 +191,7 @@ def main() -> int:
         inputs = draft_inputs(report, detailed)
 
         def pure() -> None:
-            matches = match_cases(detailed, report.cases)
+            matches = match_cases(detailed, report.cases, inputs.definition)
             synthesise([m.case for m in matches])
             draft_summary(detailed, inputs)
 

@@ -6,13 +6,17 @@ with the rich-text "Citation" feature (articles/rich_text.py), which stores
     <a linktype="publication" id="12">the words the source supports</a>
 
 When a page is shown, Wagtail's rewriter turns the opening tag into a placeholder,
-`<a data-cite="12" href="/evidence/publications/12/">` (rich text is expanded without knowing the
-page), and `number_citations` then rewrites the whole article body once:
+`<a data-cite="12" data-passages="31 32" href="/evidence/publications/12/">` (rich text is
+expanded without knowing the page), and `number_citations` then rewrites the whole article body
+once:
 
 - each placeholder becomes its words followed by a superscript link to the reference list,
   `words<sup class="cite">[<a href="#ref-2" aria-label="Reference 2">2</a>]</sup>`, numbered
   as the page's reference list is; a citation of a publication that is not in that list (for
   example one deleted since) keeps its words as plain text;
+- when the caller gives `note`, the superscript and the note's toggle are kept together in
+  `<span class="cite-group">`, followed by the note (the page's "What we read in it"
+  disclosure, articles/citation_notes.py);
 - the first link to each reference in the body gets `id="cite-N"`, where the reference list's
   "back to text" link points.
 """
@@ -20,7 +24,7 @@ page), and `number_citations` then rewrites the whole article body once:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 LINKTYPE = "publication"
 
@@ -28,7 +32,9 @@ _A_TAG = re.compile(r"<a\b([^>]*)>", re.IGNORECASE)
 _ATTR = re.compile(r'([\w-]+)="([^"]*)"')
 # The placeholder the link handler writes, its words, and the link's end. A citation never
 # contains another link (Draftail entities do not nest), so the first </a> closes it.
-_PLACEHOLDER = re.compile(r'<a data-cite="(\d*)"[^>]*>(.*?)</a>', re.DOTALL)
+_PLACEHOLDER = re.compile(
+    r'<a data-cite="(\d*)"(?: data-passages="([\d ]*)")?[^>]*>(.*?)</a>', re.DOTALL
+)
 # Every link to a reference-list entry, as written by `citation_marker` and the `cite` tag.
 _REFERENCE_LINK = re.compile(r'<a href="#ref-(\d+)"(?! id=)')
 _ANCHOR = re.compile(r'<a href="#ref-\d+" id="cite-(\d+)"')
@@ -66,15 +72,18 @@ def passage_ids(value: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.split(r"[\s,]+", value) if part.isdigit())
 
 
-def placeholder_tag(publication_id: str, href: str) -> str:
+def placeholder_tag(publication_id: str, href: str, passages: str = "") -> str:
     """The opening tag a stored citation expands to before the page numbers it.
 
-    `publication_id` is written only when it is a whole number, and `href` must already be
+    `publication_id` is written only when it is a whole number, `passages` (the stored
+    `passages` attribute) only as the whole numbers it names, and `href` must already be
     escaped: outside an article body (where nothing numbers it) it still links to the source.
     """
     if not publication_id.isdigit():
         return '<a data-cite="">'
-    return f'<a data-cite="{publication_id}" href="{href}">'
+    ids = " ".join(str(pk) for pk in passage_ids(passages))
+    named = f' data-passages="{ids}"' if ids else ""
+    return f'<a data-cite="{publication_id}"{named} href="{href}">'
 
 
 def citation_marker(number: int) -> str:
@@ -88,19 +97,34 @@ def citation_anchor(number: int) -> str:
     return f"cite-{number}"
 
 
-def number_citations(html: str, numbers: Mapping[int, int]) -> str:
+# note(publication id, reference number, passage ids, n) -> (toggle, note): HTML for the n-th
+# numbered citation of the body (n counts from 1, so an id made from it is unique on the page).
+# The toggle is kept on one line with the superscript; the note follows them.
+NoteMaker = Callable[[int, int, tuple[int, ...], int], tuple[str, str]]
+
+
+def number_citations(html: str, numbers: Mapping[int, int], note: NoteMaker | None = None) -> str:
     """Rewrite a rendered article body: numbered inline citations, and an id on the first
     link to each reference.
 
     Args:
         html: the body's HTML, as its blocks render it.
         numbers: publication id -> reference number, as in the page's reference list.
+        note: what to show next to each numbered citation (see `NoteMaker`), or nothing.
     """
+    counter = iter(range(1, 1_000_000))
 
     def cited(match: re.Match[str]) -> str:
-        pk, words = match.group(1), match.group(2)
+        pk, named, words = match.group(1), match.group(2) or "", match.group(3)
         number = numbers.get(int(pk)) if pk else None
-        return words if number is None else words + citation_marker(number)
+        if number is None:
+            return words
+        if note is None:
+            return words + citation_marker(number)
+        toggle, text = note(int(pk), number, passage_ids(named), next(counter))
+        if not toggle:
+            return words + citation_marker(number) + text
+        return f'{words}<span class="cite-group">{citation_marker(number)}{toggle}</span>{text}'
 
     if "data-cite=" in html:
         html = _PLACEHOLDER.sub(cited, html)

@@ -8,7 +8,10 @@ the citation points at (evidence.Passage) and every passage of that publication'
 Kinds of finding:
 
 - ``number``: a number typed in prose (a percentage, "N in/of M", a count of people or
-  reports) that is neither in the evidence summary nor in a passage the sentence cites;
+  reports) that is neither a figure the evidence summary states for that kind of number
+  (`SummaryFigures`: a share "N of M" matches only a share the summary states, a percentage only
+  a percentage it shows, a count of people only a count of patients, a count of reports only a
+  count of publications) nor in a passage the sentence cites;
 - ``no_passage``: a citation that points at no passage an editor read;
 - ``not_seen``: a citation of a passage marked "not seen", or of a record whose own notes say the
   part the sentence is about (side effects, the treatment itself) was not visible;
@@ -85,6 +88,25 @@ class Finding:
 
 # --- numbers ---------------------------------------------------------------------------------
 
+
+@dataclass(frozen=True, slots=True)
+class SummaryFigures:
+    """The figures the topic's evidence summary states, each by what it counts.
+
+    A typed number is "from the evidence summary" only when it is one of these, of the same
+    kind: a number that merely equals some other value of the synthesis (an age, a follow-up
+    in months, an identifier, a share's count typed as a percentage) is still checked against
+    the cited passages.
+    """
+
+    people: frozenset[Decimal] = frozenset()  # counts of patients / cases
+    reports: frozenset[Decimal] = frozenset()  # counts of publications / reports
+    shares: frozenset[tuple[Decimal, Decimal]] = frozenset()  # "N of M", as (N, M)
+    percents: frozenset[Decimal] = frozenset()  # whole percentages, as the summary shows them
+
+
+NO_SUMMARY = SummaryFigures()
+
 _NUMBER_WORDS = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
     "fifteen sixteen seventeen eighteen nineteen twenty"
@@ -95,9 +117,10 @@ _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s?(?:%|per ?cent)", re.I)
 _RATIO = re.compile(_NUM + r"\s+(?:in|of|out of)\s+(?:every\s+)?" + _NUM + r"\b", re.I)
 _COUNT = re.compile(
     _NUM + r"\s+(?:\w+\s+)?(people|persons|patients|cases|reports|infants|children|adults|"
-    r"men|women|participants|subjects|studies|trials)\b",
+    r"men|women|participants|subjects|studies|trials|publications|papers)\b",
     re.I,
 )
+_REPORT_NOUNS = frozenset({"reports", "studies", "trials", "publications", "papers"})
 _ANY_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?|\b(?:" + "|".join(_WORDS) + r")\b", re.I)
 _APPROX = re.compile(r"\b(about|around|roughly|nearly|almost|some|over|more than)\s*$", re.I)
 
@@ -118,9 +141,21 @@ def numbers_in(text: str) -> frozenset[Decimal]:
     return frozenset(v.normalize() for v in found if v is not None)
 
 
-def _claimed_numbers(text: str) -> list[tuple[str, Decimal, bool]]:
-    """(what was written, value, approximate?) for each number the prose claims."""
-    out: list[tuple[str, Decimal, bool]] = []
+@dataclass(frozen=True, slots=True)
+class _Claimed:
+    """One number the prose claims: what was written, its value and what kind of figure it is
+    ("share" N of M with `of`, "percent", "people" or "reports")."""
+
+    written: str
+    value: Decimal
+    kind: str
+    approximate: bool = False
+    of: Decimal | None = None
+
+
+def _claimed_numbers(text: str) -> list[_Claimed]:
+    """Each number the prose claims, with its kind."""
+    out: list[_Claimed] = []
     taken: list[tuple[int, int]] = []
 
     def approx(start: int) -> bool:
@@ -132,27 +167,43 @@ def _claimed_numbers(text: str) -> list[tuple[str, Decimal, bool]]:
             continue
         taken.append(m.span())
         if d == 100:
-            out.append((m.group(0), n, approx(m.start())))
+            out.append(_Claimed(m.group(0), n, "percent", approx(m.start())))
         else:
-            out.append((m.group(0), n, False))
-            out.append((m.group(0), d, False))
+            out.append(_Claimed(m.group(0), n, "share", of=d))
     for m in _PERCENT.finditer(text):
         if any(a <= m.start() < b for a, b in taken):
             continue
         value = _value(m.group(1))
         if value is not None:
-            out.append((m.group(0), value, approx(m.start())))
+            out.append(_Claimed(m.group(0), value, "percent", approx(m.start())))
     for m in _COUNT.finditer(text):
         if any(a <= m.start() < b for a, b in taken):
             continue
         value = _value(m.group(1))
         if value is not None and value > 1:  # "one report" is not a figure to check
-            out.append((m.group(0), value, approx(m.start())))
+            kind = "reports" if m.group(2).lower() in _REPORT_NOUNS else "people"
+            out.append(_Claimed(m.group(0), value, kind, approx(m.start())))
     return out
 
 
-def _supported(value: Decimal, approximate: bool, known: Iterable[Decimal]) -> bool:
+def _near(value: Decimal, approximate: bool, known: Iterable[Decimal]) -> bool:
     return any(k == value or (approximate and abs(k - value) < 1) for k in known)
+
+
+def _in_summary(claim: _Claimed, summary: SummaryFigures) -> bool:
+    """Is this the figure the evidence summary states for numbers of this kind?"""
+    if claim.kind == "share":
+        return (claim.value, claim.of) in summary.shares
+    if claim.kind == "percent":
+        return _near(claim.value, claim.approximate, summary.percents)
+    if claim.kind == "reports":
+        return _near(claim.value, claim.approximate, summary.reports)
+    return _near(claim.value, claim.approximate, summary.people)
+
+
+def _in_passages(claim: _Claimed, known: frozenset[Decimal]) -> bool:
+    values = [claim.value] if claim.of is None else [claim.value, claim.of]
+    return all(_near(v, claim.approximate, known) for v in values)
 
 
 # --- words -----------------------------------------------------------------------------------
@@ -221,7 +272,7 @@ def _not_seen_topic(sentence: str, passage: PassageRef, treatment_words: tuple[s
 def audit_sentence(
     sentence: Sentence,
     *,
-    summary_numbers: frozenset[Decimal] = frozenset(),
+    summary: SummaryFigures = NO_SUMMARY,
     certainty: str | None = None,
     treatment_words: tuple[str, ...] = (),
 ) -> tuple[Finding, ...]:
@@ -233,15 +284,18 @@ def audit_sentence(
         found.append(Finding(kind, where, text, message, detail))
 
     seen_passages = [p for s in sentence.sources for p in s.passages if p.seen]
-    known: set[Decimal] = set(summary_numbers)
-    for p in seen_passages:
-        known |= numbers_in(p.text)
-    for written, value, approximate in _claimed_numbers(text):
-        if not _supported(value, approximate, known):
+    known = frozenset().union(*(numbers_in(p.text) for p in seen_passages))
+    claims = _claimed_numbers(text)
+    reported: set[str] = set()
+    for claim in claims:
+        if _in_summary(claim, summary) or _in_passages(claim, known):
+            continue
+        if claim.written not in reported:  # "3 of 7": one finding, not one per number
+            reported.add(claim.written)
             add(
                 "number",
-                f'"{written}" is in neither the evidence summary nor a cited passage.',
-                written,
+                f'"{claim.written}" is in neither the evidence summary nor a cited passage.',
+                claim.written,
             )
 
     for source in sentence.sources:
@@ -264,7 +318,7 @@ def audit_sentence(
         cited = [p for p in source.passages if p.seen]
         own = set().union(*(numbers_in(p.text) for p in cited if not p.second_hand))
         quoted = set().union(*(numbers_in(p.text) for p in cited if p.second_hand))
-        claimed = {value for _, value, _ in _claimed_numbers(text)}
+        claimed = {c.value for c in claims} | {c.of for c in claims if c.of is not None}
         # Second-hand: the sentence's figures come only from what the authors quote, or the
         # citation points only at quoted passages.
         second_hand = bool(claimed & quoted - own) or (
@@ -298,7 +352,7 @@ def audit_sentence(
 def audit(
     sentences: Iterable[Sentence],
     *,
-    summary_numbers: frozenset[Decimal] = frozenset(),
+    summary: SummaryFigures = NO_SUMMARY,
     certainty: str | None = None,
     treatment_words: tuple[str, ...] = (),
 ) -> tuple[Finding, ...]:
@@ -308,7 +362,7 @@ def audit(
         out.extend(
             audit_sentence(
                 sentence,
-                summary_numbers=summary_numbers,
+                summary=summary,
                 certainty=certainty,
                 treatment_words=treatment_words,
             )

@@ -153,23 +153,62 @@ def page_sentences(page: Any, sources: _Sources | None = None) -> list[ca.Senten
     return out
 
 
+def _percent(value: float | None) -> Decimal | None:
+    """A proportion as the summary shows it ("40%": the `percent` filter's rounding)."""
+    return None if value is None else Decimal(f"{value * 100:.0f}")
+
+
+def summary_figures(synthesis: Any) -> ca.SummaryFigures:
+    """The figures the evidence summary block states (templates/includes/evidence_summary.html,
+    and the demo notice): the counts of patients and publications, every share "N of M" and its
+    percentage and 95% interval, the patients with each side effect, and how many patients a
+    time or follow-up was reported for. Other values of the synthesis (medians and ranges in
+    weeks or months, ids, dates) are not counts a sentence can quote as such."""
+    shares = [
+        *synthesis.responses.values(),
+        synthesis.any_response,
+        synthesis.recurrence_among_responders,
+        synthesis.patients_with_adverse_events,
+    ]
+    people = {
+        synthesis.patients,
+        synthesis.demo_patients,
+        synthesis.time_to_response_weeks.reported,
+        synthesis.follow_up_months.reported,
+        *(event.patients for event in synthesis.adverse_events),
+        *(share.count for share in shares),
+        *(share.total for share in shares),
+    }
+    percents = {
+        _percent(value)
+        for share in shares
+        for value in (share.proportion, share.ci_low, share.ci_high)
+    }
+    return ca.SummaryFigures(
+        people=frozenset(Decimal(n) for n in people),
+        reports=frozenset({Decimal(synthesis.publications)}),
+        shares=frozenset((Decimal(s.count), Decimal(s.total)) for s in shares if s.total),
+        percents=frozenset(p for p in percents if p is not None),
+    )
+
+
 def audit_page(page: Any) -> tuple[ca.Finding, ...]:
     """The claim audit's findings for one page (the latest revision's content as given)."""
-    from evidencepress.evidence.selection import topic_report
     from evidencepress.evidence.topic_definition import definition_for
+    from evidencepress.evidence.topic_reports import topic_report
 
     # The topic's current evidence (what a reviewer checks the text against), not a pin.
     topic = getattr(page, "topic", None)
     report = topic_report(topic) if topic is not None else None
     certainty = None
-    summary: frozenset[Decimal] = frozenset()
+    summary = ca.NO_SUMMARY
     if report is not None:
         certainty = report.certainty.level.replace(" ", "_")
-        summary = ca.numbers_in(repr(report.synthesis))
+        summary = summary_figures(report.synthesis)
     # The topic definition's words for the treatment; without any, the topic's treatment name.
     words: tuple[str, ...] = ()
     if topic is not None:
         words = definition_for(topic).treatment_words or tuple(filter(None, [topic.treatment]))
     return ca.audit(
-        page_sentences(page), summary_numbers=summary, certainty=certainty, treatment_words=words
+        page_sentences(page), summary=summary, certainty=certainty, treatment_words=words
     )

@@ -46,7 +46,7 @@ _archive_memo = VersionedMemo(size=8)
 _month_memo = VersionedMemo(size=64)
 
 if TYPE_CHECKING:
-    from evidencepress.evidence.selection import TopicReport
+    from evidencepress.evidence.topic_reports import TopicReport
 
     from .evidence_pins import EvidenceState
 
@@ -226,6 +226,7 @@ class TopicPage(VisibleTitleMixin, ReviewedPublishingMixin, EvidencePageMixin, R
 
     content_panels = [
         *Page.content_panels,
+        ClaimAuditPanel(heading="Claim audit"),
         FieldPanel("topic"),
         FieldPanel("introduction"),
         *ReviewFields.review_panels,
@@ -550,6 +551,7 @@ class ArchiveIndexPage(VisibleTitleMixin, RoutablePageMixin, Page):
 
     content_panels = [
         *Page.content_panels,
+        ClaimAuditPanel(heading="Claim audit"),
         FieldPanel("intro"),
         InlinePanel("months", heading="Month introductions", label="Month"),
     ]

@@ -13,7 +13,7 @@ version cannot be read (no version row since a flush), the key is instead:
 
 and a body with a rich-text link to another page or document is then not cached (the linked
 page's address can change without any of the above changing). In both cases the topic's
-evidence report is compared by identity (`evidence.selection.topic_report` returns the very
+evidence report is compared by identity (`evidence.topic_reports.topic_report` returns the very
 same computed objects while its inputs are unchanged; the cache holds a reference so that an
 identity can never be reused by another object). A body with an embed is never cached, and
 nothing is cached while rendering a preview, or inside a database transaction.
@@ -35,6 +35,7 @@ from django.utils.safestring import SafeString, mark_safe
 from evidencepress.core.content_version import current_version
 
 from . import blocks
+from .citation_notes import note_maker
 from .citations import number_citations
 
 if TYPE_CHECKING:
@@ -141,7 +142,8 @@ def render_body(page: ArticlePage, context: dict[str, Any]) -> SafeString:
             return mark_safe(html)  # noqa: S308  # nosemgrep (our own block templates, escaped)
     with blocks.publications_prefetched(page._publications_by_id, page._reviewers_by_id):
         html = "".join(str(block.render_as_block(context=context)) for block in page.body)
-    html = number_citations(html, page.citation_numbers)  # inline citations (articles helper)
+    # Inline citations: numbered, each with its "What we read in it" note.
+    html = number_citations(html, page.citation_numbers, note_maker(page))
     if key is not None:
         rendered_bodies.put(key, report_parts, html)
     return mark_safe(html)  # noqa: S308  # nosemgrep (our own block templates, escaped)

@@ -68,7 +68,7 @@ class PublicationLinkHandler(LinkHandler):
     def expand_db_attributes(attrs: dict[str, Any]) -> str:
         pk = str(attrs.get("id", ""))
         href = escape(publication_url(pk)) if pk.isdigit() else ""
-        return placeholder_tag(pk, href)
+        return placeholder_tag(pk, href, str(attrs.get("passages", "")))
 
     @classmethod
     def extract_references(cls, attrs: dict[str, Any]) -> Iterator[tuple[Any, str, str, str]]:

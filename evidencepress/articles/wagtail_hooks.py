@@ -185,15 +185,14 @@ def put_new_topic_under_review(request: HttpRequest, page: Any) -> None:
 
 
 # --- site (site helper) ---
-# The "Review due" report, and a warning on the edit view of a page whose topic's evidence
-# changed after its last clinical review (evidencepress/articles/review_due.py).
+# The "Review due" report (evidencepress/articles/review_due.py). The editor's warning that the
+# evidence changed since the clinical review is the pin-based one in articles/evidence_pins.py.
 
 from django.urls import path as _url_path  # noqa: E402
 from django.urls import reverse as _reverse  # noqa: E402
 from wagtail.admin.menu import MenuItem as _MenuItem  # noqa: E402
 
 from .reports import ReviewDueReportView, can_see_review_due  # noqa: E402
-from .review_due import evidence_changed_after_review  # noqa: E402
 
 
 @hooks.register("register_admin_urls")
@@ -224,23 +223,6 @@ def register_review_due_report_menu_item() -> _MenuItem:
         name="review-due",
         icon_name=ReviewDueReportView.header_icon,
         order=650,
-    )
-
-
-@hooks.register("before_edit_page")
-def warn_when_evidence_changed_after_review(request: HttpRequest, page: Any) -> None:
-    """On opening the editor: say so when the topic's evidence is newer than the last review."""
-    if request.method != "GET":
-        return
-    changed = evidence_changed_after_review(page.specific)
-    if changed is None:
-        return
-    reviewed = page.specific.last_reviewed
-    messages.warning(
-        request,
-        f"The evidence for this topic changed after the last clinical review on "
-        f"{reviewed:%-d %B %Y} (latest change: {changed:%-d %B %Y}). Ask a clinical reviewer "
-        "to check the page again.",
     )
 
 

@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
 from .models import Publication
-from .references import publication_reference
+from .references import publication_reference, title_for_readers, title_seen
 from .services import reviewed_cases_from
 
 FACTS_HEADING = "Facts read in the source:"
@@ -49,6 +49,8 @@ def publication_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "evidence/publication_detail.html",
         {
             "publication": publication,
+            "heading": title_for_readers(publication.title),
+            "title_seen": title_seen(publication.title),
             "reference": publication_reference(publication),
             "facts": facts,
             "notes": notes,

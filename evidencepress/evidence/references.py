@@ -9,7 +9,9 @@ through the `PublicationFields` protocol, not the model class). The rules we app
 
 - authors as "Surname Initials" without full stops, separated by commas; with more than six
   authors, the first three followed by "et al";
-- the article title as stored, ending with a full stop;
+- the article title as stored, ending with a full stop; a title the curators did not see (stored
+  as the placeholder `TITLE_NOT_SEEN` followed by their description of the article) is left
+  out, never shown to readers as if it were the title;
 - the journal abbreviation as stored (italicised by the template), then
   "year;volume(issue):pages." with abbreviated page ranges written in full (845-50 → 845-850);
 - "doi:10.xxx" at the end when a DOI is known. PubMed and DOI links are given alongside.
@@ -27,6 +29,9 @@ from evidencepress.core.text import strip_invisible
 from . import notices
 
 MAX_AUTHORS = 6
+# How a record stores a title nobody saw: this placeholder, then the curators' description
+# (demo/data/README.md, `untitled_label`).
+TITLE_NOT_SEEN = "[Title not seen]"
 LISTED_WHEN_TRUNCATED = 3
 DEMO_LABEL = notices.DEMO_LABEL
 
@@ -168,12 +173,25 @@ class PublicationFields(Protocol):
     is_demo: bool
 
 
+def title_seen(title: str) -> bool:
+    """False for a stored title that is the "title not seen" placeholder."""
+    return not strip_invisible(title or "").lstrip().startswith(TITLE_NOT_SEEN)
+
+
+def title_for_readers(title: str) -> str:
+    """The title as a reader may see it: a placeholder gives the curators' description."""
+    text = strip_invisible(title or "").strip()
+    if text.startswith(TITLE_NOT_SEEN):
+        return text[len(TITLE_NOT_SEEN) :].strip()
+    return text
+
+
 def reference_data(publication: PublicationFields) -> ReferenceData:
-    """A Publication as the plain data the AMA formatter takes."""
+    """A Publication as the plain data the AMA formatter takes (without a title nobody saw)."""
     return ReferenceData(
         authors=tuple(publication.authors or ()),
         # An imported title may carry bidi overrides or zero-width characters: never to readers.
-        title=strip_invisible(publication.title),
+        title=strip_invisible(publication.title) if title_seen(publication.title) else "",
         journal=strip_invisible(publication.journal),
         year=publication.year,
         volume=publication.volume,

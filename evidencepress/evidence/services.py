@@ -20,7 +20,7 @@ from . import snapshots
 from .case_import import CasePlan, PlannedCase, plan_case_import
 from .history import recorded_reason
 from .models import AdverseEvent, EvidenceSnapshot, ReportedPatient, Topic, Treatment
-from .selection import CaseFilters, TopicReport, build_report, topic_report
+from .topic_reports import CaseFilters, TopicReport, build_report, topic_report
 
 
 def _reviewer_name(user: Any) -> str:
@@ -68,7 +68,10 @@ def evidence_snapshot_take(
         cases=cases,
         appraisals=[list(row) for row in report.appraisal_rows],
         questions=[list(row) for row in report.questions],
-        numbers={"headline": snapshots.headline(synthesis), "synthesis": synthesis.as_dict()},
+        numbers={
+            "headline": snapshots.headline(synthesis, topic),
+            "synthesis": synthesis.as_dict(),
+        },
     )
     snapshot.full_clean()
     snapshot.save()
@@ -143,6 +146,7 @@ def snapshot_difference(
         current_cases=current.cases,
         current_synthesis=current.synthesis,
         current_inputs=(current.appraisal_rows, current.questions),
+        topic=snapshot.topic,
     )
 
 

@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from .synthesis import AdverseEventData, CaseData, Proportion, Synthesis
+from .vocabulary import UNKNOWN, vocabulary_for
 
 _DECIMAL_FIELDS = frozenset(
     {
@@ -109,14 +110,19 @@ def _share(p: Proportion) -> str:
     return f"{p.count} of {p.total}"
 
 
-def headline(synthesis: Synthesis) -> dict[str, str]:
-    """The numbers a reader sees first, as they read them ("6 of 11"), in reading order."""
+def headline(synthesis: Synthesis, topic: object | None = None) -> dict[str, str]:
+    """The numbers a reader sees first, as they read them ("6 of 11"), in reading order.
+
+    The responses are the topic's own (`vocabulary_for(topic)`), in its order, without the
+    "not reported" value."""
     numbers = {
         "patients": str(synthesis.patients),
         "publications": str(synthesis.publications),
         "any improvement": _share(synthesis.any_response),
     }
-    for name in ("complete", "partial", "stable", "progression"):
+    for name in vocabulary_for(topic).response_values:
+        if name == UNKNOWN:
+            continue
         share = synthesis.responses.get(name)
         if share is not None:
             numbers[f"{name.replace('progression', 'progressed')}"] = _share(share)
@@ -192,8 +198,10 @@ def difference(
     current_cases: Sequence[CaseData],
     current_synthesis: Synthesis,
     current_inputs: tuple[Any, Any],
+    topic: object | None = None,
 ) -> EvidenceDifference:
-    """Compare two sets of report inputs: cases by (publication, label), then the headline.
+    """Compare two sets of report inputs: cases by (publication, label), then the headline
+    (with `topic`'s responses).
 
     `*_inputs` are (appraisal rows, questions), compared as sets.
     """
@@ -205,7 +213,8 @@ def difference(
     other = _as_set(reviewed_inputs[0]) != _as_set(current_inputs[0]) or _as_set(
         reviewed_inputs[1]
     ) != _as_set(current_inputs[1])
-    old_numbers, new_numbers = headline(reviewed_synthesis), headline(current_synthesis)
+    old_numbers = headline(reviewed_synthesis, topic)
+    new_numbers = headline(current_synthesis, topic)
     changes = tuple(
         NumberChange(name, old_numbers.get(name, "—"), value)
         for name, value in new_numbers.items()

@@ -7,17 +7,20 @@ no personal or health detail.
 
 from __future__ import annotations
 
+import functools
 import logging
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from .exceptions import DeliveryFailed
 from .models import SummaryRequest
-from .rendering import text_to_html
+from .rendering import has_demo_label, summary_html, text_for_email
 
 logger = logging.getLogger(__name__)
 
@@ -35,13 +38,34 @@ def withdraw_url(token: str) -> str:
     return base + reverse("summaries:withdraw", kwargs={"token": token})
 
 
+@functools.cache
+def site_print_css() -> str:
+    """The public site's stylesheet and its print styles, for the PDF (inlined: it fetches
+    nothing)."""
+    parts = []
+    for name in ("css/site.css", "css/print.css", "css/summary-print.css"):
+        found = finders.find(name)
+        if found:
+            parts.append(Path(str(found)).read_text(encoding="utf-8"))
+    return "\n".join(parts)
+
+
 def _context(summary_request: SummaryRequest, link: str | None) -> dict[str, Any]:
+    text = summary_request.drafted_text
+    parts = summary_html(text)
     return {
         "topic": summary_request.topic,
         "reference": summary_request.reference,
-        "summary_html": text_to_html(summary_request.drafted_text),
-        "summary_text": summary_request.drafted_text,
+        "summary_title": parts.title or f"Plain-language summary: {summary_request.topic.name}",
+        "summary_html": parts.body,
+        "summary_text": text_for_email(text),
         "contains_demo": summary_request.draft_contains_demo,
+        # The draft's own notice says exactly how many cases are invented; the label is added
+        # only when an edited text lost it.
+        "add_demo_label": summary_request.draft_contains_demo and not has_demo_label(text),
+        "checked_on": summary_request.clinician_approved_at,
+        "drafted_on": summary_request.drafted_at,
+        "site_css": site_print_css(),
         "withdraw_url": link,
         "checked": bool(
             summary_request.editor_approved_at and summary_request.clinician_approved_at

@@ -7,18 +7,24 @@ draft and the same text saved by an editor go through `grade` alike, so both get
 
 from __future__ import annotations
 
+import re
+
 from evidencepress.core.readability import reading_level
 
 SOURCES_HEADING = "Sources"
+# A draft's headings ("# ", "## ") and numbered items ("1. "): marks, not words.
+_MARK = re.compile(r"^\s*(?:#{1,6}\s+|\d+\.\s+)")
 
 
 def gradable_text(text: str) -> str:
-    """The prose of a summary: everything before its "Sources" heading line."""
+    """The prose of a summary: everything before its "Sources" heading line, without the
+    heading marks."""
     lines: list[str] = []
     for raw in text.splitlines():
-        if raw.strip() == SOURCES_HEADING:
+        line = _MARK.sub("", raw)
+        if line.strip() == SOURCES_HEADING:
             break
-        lines.append(raw)
+        lines.append(line)
     return "\n".join(lines)
 
 

@@ -1,7 +1,11 @@
 """The claim audit on a seeded set of wrong claims (recall) and of sound ones (precision).
 
-Pure: no database. The passages are those of the demo records (data/publications.json); the
-wrong claims are the kinds issue #15 names. The figures are quoted in docs/publishing.md.
+No database. The passages are those of the demo records (data/publications.json); the wrong
+claims are the kinds issue #15 names. The figures are quoted in docs/publishing.md. Every
+sentence is audited against the evidence summary of a small synthesis (`SUMMARY_CASES`), as an
+article's sentences are against its topic's: a typed number that merely equals another value of
+that synthesis (a follow-up in months, a time in weeks, a count of patients typed as a count of
+reports) must still be found.
 """
 
 from __future__ import annotations
@@ -16,11 +20,14 @@ from evidencepress.articles.claim_audit import (
     PassageRef,
     Sentence,
     Source,
+    SummaryFigures,
     audit,
     audit_sentence,
     numbers_in,
     split_sentences,
 )
+from evidencepress.articles.claim_sources import summary_figures
+from evidencepress.evidence.synthesis import AdverseEventData, CaseData, synthesise
 
 LABEL_LOCAL = PassageRef(
     "local-reactions",
@@ -68,7 +75,49 @@ DEMO = Source("Demonstration series", (PassageRef("case-a", "Illustrative case A
 NO_PASSAGE = Source("Gunduz 2012", (), (PassageRef("case-1", "Almost complete regression."),))
 
 # (kind, sentence) — every one is wrong in the way its kind names.
+
+
+def _summary_cases() -> list[CaseData]:
+    """7 patients in 3 publications: 4 of 7 improved (2 complete, 2 partial), 3 of 7 had a side
+    effect; follow-up 3 to 30 months, time to improvement 8 to 20 weeks."""
+    rows = [
+        ("complete", 18, 8, ("redness", "mild")),
+        ("complete", 24, 11, ("redness", "moderate")),
+        ("partial", 6, 16, None),
+        ("partial", 9, 20, ("flu-like symptoms", "mild")),
+        ("progression", 3, None, None),
+        ("progression", 30, None, None),
+        ("progression", None, None, None),
+    ]
+    return [
+        CaseData(
+            publication_id=1 + n % 3,
+            label=f"Case {n}",
+            age=60 + 3 * n,
+            response=response,
+            follow_up_months=None if months is None else Decimal(months),
+            time_to_response_weeks=None if weeks is None else Decimal(weeks),
+            recurrence=False if response in ("complete", "partial") else None,
+            adverse_events=() if event is None else (AdverseEventData(*event, False),),
+        )
+        for n, (response, months, weeks, event) in enumerate(rows)
+    ]
+
+
+SUMMARY_SYNTHESIS = synthesise(_summary_cases())
+SUMMARY = summary_figures(SUMMARY_SYNTHESIS)
+
 WRONG: list[tuple[str, Sentence]] = [
+    # numbers that equal some value of the synthesis, but not a figure the summary states for
+    # that kind of number (the crude check, "any number in the synthesis", took them all)
+    ("number", Sentence("Follow-up was reported for 30 patients.")),  # 30: months
+    ("number", Sentence("The cream helped 8 patients.")),  # 8: weeks
+    ("number", Sentence("Side effects were described in 6 reports.")),  # 6: reported follow-ups
+    ("number", Sentence("Only 20% got better.")),  # 20: weeks
+    ("number", Sentence("In 2 of 3 cases the cancer came back.")),  # 2, 3: other counts
+    ("number", Sentence("4 of 6 people got better.")),  # the summary states 4 of 7
+    ("number", Sentence("It cleared completely in 17 people.")),  # 17: weeks (a quartile)
+    ("number", Sentence("About 7 in 10 people got better.")),
     # numbers typed in prose that no cited passage and no summary holds
     ("number", Sentence("In trials, 12% of people stopped the cream.", sources=(LABEL,))),
     ("number", Sentence("About 40 in 100 people get itching.", sources=(LABEL,))),
@@ -147,6 +196,11 @@ WRONG: list[tuple[str, Sentence]] = [
 
 # Sound sentences in the same areas: the audit must raise nothing on them.
 SOUND: list[Sentence] = [
+    # the figures the evidence summary states, each as what it counts
+    Sentence("The summary counts 7 patients from 3 publications."),
+    Sentence("4 of 7 got better."),
+    Sentence("That is 57%, and 2 of 7 cleared completely (29%)."),
+    Sentence("Side effects were noted for 3 patients."),
     Sentence("In trials, 2 in every 100 people stopped the cream.", sources=(LABEL,)),
     Sentence(
         "About 16 in 100 needed a rest, compared with 1 in 100 on a cream with no drug.",
@@ -181,7 +235,9 @@ TREATMENT_WORDS = ("imiquimod", "the cream")
 
 
 def _found(sentence: Sentence) -> tuple[Finding, ...]:
-    return audit_sentence(sentence, certainty=CERTAINTY, treatment_words=TREATMENT_WORDS)
+    return audit_sentence(
+        sentence, summary=SUMMARY, certainty=CERTAINTY, treatment_words=TREATMENT_WORDS
+    )
 
 
 def test_the_seeded_set_has_at_least_60_wrong_claims_of_every_kind() -> None:
@@ -216,7 +272,28 @@ def test_certainty_words_are_allowed_when_certainty_is_not_low() -> None:
 
 def test_a_summary_number_is_not_a_typed_number() -> None:
     sentence = Sentence("Our editors counted 14 patients.")
-    assert audit([sentence], summary_numbers=frozenset({Decimal(14)})) == ()
+    assert audit([sentence], summary=SummaryFigures(people=frozenset({Decimal(14)}))) == ()
+    # The same value as a share, a percentage or a count of reports is not that figure.
+    for typed in ("14 of 20 patients", "14% of patients", "14 reports"):
+        figures = SummaryFigures(people=frozenset({Decimal(14), Decimal(20)}))
+        assert [f.kind for f in audit([Sentence(f"We found {typed}.")], summary=figures)] == [
+            "number"
+        ], typed
+
+
+def test_the_summary_figures_are_what_the_evidence_summary_states() -> None:
+    assert SUMMARY.people >= {Decimal(7), Decimal(4), Decimal(3), Decimal(2)}
+    assert SUMMARY.reports == {Decimal(3)}
+    assert (Decimal(4), Decimal(7)) in SUMMARY.shares
+    assert (Decimal(2), Decimal(7)) in SUMMARY.shares  # complete
+    assert {Decimal(57), Decimal(29), Decimal(43)} <= SUMMARY.percents
+    # Months, weeks and ages are values of the cases, not figures the summary states as counts.
+    assert not {Decimal(30), Decimal(17), Decimal(8), Decimal(20)} & (
+        SUMMARY.people | SUMMARY.reports | SUMMARY.percents
+    )
+    # The crude check of before took every number of the synthesis: these were all "in it".
+    crude = numbers_in(repr(SUMMARY_SYNTHESIS))
+    assert {Decimal(30), Decimal(8), Decimal(20), Decimal(17), Decimal(6)} <= crude
 
 
 def test_numbers_and_sentences_are_read_as_written() -> None:

@@ -189,3 +189,38 @@ def test_editor_panel_shows_findings_and_only_a_clinician_overrides_with_a_reaso
     assert len(open_findings(article)) == 1
     history = client.get(reverse("wagtailadmin_pages:history", args=[article.pk]))
     assert "Claim-audit finding overridden" in history.content.decode()
+
+
+def test_topic_and_archive_editors_show_the_claim_audit_panel(
+    django_user_model: type[User], topic_page: TopicPage, archive: Any, client: Client
+) -> None:
+    """The audit covers the topic page's introduction and the archive's month introductions;
+    their editors show its findings as the article editor does."""
+    from evidencepress.articles.models import ArchiveMonth
+
+    topic_page.introduction = f"<p>{WRONG}</p>"
+    topic_page.save_revision()
+    ArchiveMonth.objects.create(
+        page=archive, year=2024, month=9, title="September", intro="<p>Studies found it works.</p>"
+    )
+    ensure_roles()
+    author = django_user_model.objects.create_user("author", password="x" * 12)
+    author.groups.add(Group.objects.get(name="Editors"))
+    client.force_login(author)
+
+    for page, sentence, count in (
+        (topic_page, WRONG, "2 open findings"),
+        (archive, "Studies found it works.", "1 open finding"),
+    ):
+        edit = client.get(reverse("wagtailadmin_pages:edit", args=[page.pk]))
+        assert edit.status_code == 200
+        html = edit.content.decode()
+        assert f"Claim audit: {count} in the saved text." in html, page
+        assert sentence in html
+        assert reverse("claim_audit_review", args=[page.pk]) in html
+
+    # Fixed text: the panel says there is nothing open.
+    topic_page.introduction = "<p>Imiquimod is a cream.</p>"
+    topic_page.save_revision()
+    html = client.get(reverse("wagtailadmin_pages:edit", args=[topic_page.pk])).content.decode()
+    assert "<strong>Claim audit:</strong> no open findings in the saved text." in html

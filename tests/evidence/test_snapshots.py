@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+import pytest
+
 from evidencepress.evidence.snapshots import (
     case_from_json,
     case_to_json,
@@ -92,3 +94,51 @@ def test_headline_and_fingerprint_ignore_saving_time() -> None:
     later = [c._replace(updated_at=datetime.datetime.now(tz=datetime.UTC)) for c in cases]
     assert fingerprint(cases, (), ()) == fingerprint(later, (), ())
     assert fingerprint(cases, (), ()) != fingerprint(cases[:1], (), ())
+
+
+def test_headline_responses_are_the_topics_vocabulary(monkeypatch: pytest.MonkeyPatch) -> None:
+    """snapshots.py keeps no list of responses: it asks `vocabulary_for(topic)`."""
+    from dataclasses import replace
+
+    from evidencepress.evidence import snapshots
+    from evidencepress.evidence.vocabulary import BUILTIN, Term
+
+    cases = [_case("A"), _case("B", "progression"), _case("C", "unknown")]
+    builtin = headline(synthesise(cases))
+    assert [k for k in builtin if k in {"complete", "partial", "stable", "progressed"}] == [
+        "complete",
+        "partial",
+        "stable",
+        "progressed",
+    ]
+    assert "unknown" not in builtin  # "not reported" is not a headline number
+
+    topic = object()
+    asked: list[object] = []
+    own = replace(
+        BUILTIN,
+        responses=(Term("progression", "Progression"), Term("complete", "Complete response")),
+    )
+
+    def vocabulary_for(of: object) -> object:
+        asked.append(of)
+        return own
+
+    monkeypatch.setattr(snapshots, "vocabulary_for", vocabulary_for)
+    numbers = headline(synthesise(cases), topic)
+    assert asked == [topic]
+    assert [k for k in numbers if k in {"complete", "partial", "stable", "progressed"}] == [
+        "progressed",
+        "complete",
+    ]
+    # difference() passes its topic on to both headlines.
+    difference(
+        reviewed_cases=cases,
+        reviewed_synthesis=synthesise(cases),
+        reviewed_inputs=((), ()),
+        current_cases=cases,
+        current_synthesis=synthesise(cases),
+        current_inputs=((), ()),
+        topic=topic,
+    )
+    assert asked == [topic, topic, topic]

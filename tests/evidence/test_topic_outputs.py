@@ -15,9 +15,9 @@ from evidencepress.evidence.certainty import assess_certainty, summarise_apprais
 from evidencepress.evidence.export import columns_for, value_labels
 from evidencepress.evidence.models import ReportedPatient, Topic
 from evidencepress.evidence.plots import response_chart_svg, response_rows, swimmer_rows
-from evidencepress.evidence.selection import topic_report
 from evidencepress.evidence.synthesis import CaseData, synthesise
 from evidencepress.evidence.topic_definition import parse_definition
+from evidencepress.evidence.topic_reports import topic_report
 from evidencepress.evidence.topics import apply_definition
 from evidencepress.evidence.vocabulary import vocabulary_for
 from tests.factories import PublicationFactory

@@ -12,6 +12,24 @@ from evidencepress.evidence.models import Publication, ReportedPatient, Topic, T
 from evidencepress.summaries.models import EDITORS_GROUP, SummaryRequest
 from evidencepress.summaries.services import summary_request_submit
 
+from .definitions import DEMO_DATA
+
+# Until topics store their definition (Topic.definition, issue 16 §1), the demo topic's slug is
+# given the demo definition here; a topic that stores one is left alone.
+_STORES_DEFINITION = any(f.name == "definition" for f in Topic._meta.get_fields())
+
+
+@pytest.fixture(autouse=True)
+def demo_topic_definition(monkeypatch: pytest.MonkeyPatch) -> None:
+    if _STORES_DEFINITION:
+        return
+
+    def definition(self: Topic) -> dict[str, Any]:
+        return DEMO_DATA if self.slug == DEMO_DATA["slug"] else {}
+
+    monkeypatch.setattr(Topic, "definition", property(definition), raising=False)
+
+
 EDITOR_PERMISSIONS = (
     ("wagtailadmin", "access_admin"),
     ("summaries", "view_summaryrequest"),
@@ -52,6 +70,7 @@ def topic(db: None) -> Topic:
             "name": "Imiquimod for cutaneous angiosarcoma",
             "treatment": "Imiquimod",
             "condition": "Cutaneous angiosarcoma",
+            **({"definition": DEMO_DATA} if _STORES_DEFINITION else {}),
         },
     )
     for slug, name, category in (

@@ -121,3 +121,40 @@ def test_audit_rows_cannot_be_changed_or_deleted(new_request: SummaryRequest) ->
     with pytest.raises(PermissionError):
         AuditEvent.objects.update(action="forged")
     assert not AuditEvent.objects.filter(action="forged").exists()
+
+
+def test_a_draft_that_found_no_match_does_not_ask_to_draft_first(
+    client: Client, topic: Any, editor: Any
+) -> None:
+    """Issue 15 §2: "No matched cases yet: draft from the evidence first" showed after a draft."""
+    nothing_alike = submit(
+        topic,
+        situation={"setting": "other", "site": "foot", "lesion_depth": "unknown"},
+    )
+    client.force_login(editor)
+    before = client.get(f"/admin/summaries/{nothing_alike.public_id}/").content.decode()
+    assert "No matched cases yet: draft from the evidence first." in before
+    page = press(client, nothing_alike, "draft")
+    assert SummaryRequest.objects.get(pk=nothing_alike.pk).draft_matches == []
+    assert "No matched cases yet" not in page
+    assert "The draft from the evidence found no reported case like theirs" in page
+    # An editor's own text, never drafted from the evidence, still says to draft first.
+    typed = submit(topic)
+    press(client, typed, "save", text="Written by hand.")
+    assert "No matched cases yet: draft from the evidence first." in (
+        client.get(f"/admin/summaries/{typed.public_id}/").content.decode()
+    )
+
+
+def test_the_preview_shows_the_drafts_structure(
+    client: Client, new_request: SummaryRequest, editor: Any
+) -> None:
+    client.force_login(editor)
+    page = press(client, new_request, "draft")
+    preview = page.split('<div class="summary-preview">')[1].split("</div>")[0]
+    assert "<h1>Plain-language summary: Imiquimod for cutaneous angiosarcoma</h1>" in preview
+    assert "<h2>What to expect</h2>" in preview
+    assert '<section class="summary-section summary-demo">' in preview
+    assert "<ul><li>" in preview
+    assert "<ol><li>" in preview.split("<h2>Sources</h2>")[1]
+    assert "## " not in preview

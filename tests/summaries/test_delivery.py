@@ -40,7 +40,7 @@ def test_the_email_carries_the_summary_as_text_html_and_pdf(
     stored = SummaryRequest.objects.get(pk=new_request.pk)
     assert message.to == ["reader@example.com"]
     assert message.subject == "Your plain-language summary from EvidencePress"
-    first_paragraph = stored.drafted_text.split("\n\n")[0].strip()
+    first_paragraph = stored.drafted_text.split("\n\n")[2].strip()  # after title and heading
     assert first_paragraph in message.body
     assert "Demonstration data — not medical evidence" in message.body
     assert "not medical advice" in message.body
@@ -165,7 +165,10 @@ def test_a_draft_pdf_says_it_is_not_checked_yet(
     response = client.get(f"/admin/summaries/{new_request.public_id}/pdf/")
     assert response["Content-Disposition"].startswith("attachment;")
     text = " ".join(pdf_text(response.content).split())
-    assert "Draft: not yet checked by an editor and a doctor" in text
+    drafted = SummaryRequest.objects.get(pk=new_request.pk).drafted_at
+    assert f"Draft of {drafted.day} {drafted:%B %Y}: not yet checked by an editor and a doctor" in (
+        text
+    )
     assert "Checked by an editor and a doctor before sending" not in text
 
 
@@ -200,3 +203,82 @@ def test_a_claim_left_by_a_crashed_worker_lapses(
     with pytest.raises(services.SummaryRequestError, match="cannot be sent now"):
         services.summary_request_send(summary_request=sent, user=editor)
     assert len(mail.outbox) == 1
+
+
+# --- the draft's structure in the preview, the email and the PDF (issue 15 §2) ---------------
+
+
+def _headings(stored: SummaryRequest) -> list[str]:
+    return [line[3:] for line in stored.drafted_text.splitlines() if line.startswith("## ")]
+
+
+def test_email_and_pdf_show_headings_lists_and_numbered_sources_once(
+    new_request: SummaryRequest, editor: Any, clinician: Any
+) -> None:
+    from django.template.loader import render_to_string
+
+    from evidencepress.summaries.delivery import _context
+
+    message = sent(new_request, editor, clinician)
+    stored = SummaryRequest.objects.get(pk=new_request.pk)
+    headings = _headings(stored)
+    assert "What to expect" in headings and headings[-1] == "Sources"
+    title = "Plain-language summary: Imiquimod for cutaneous angiosarcoma"
+    html, _ = message.alternatives[0]
+    for heading in headings:
+        assert f"<h2>{heading}</h2>" in html
+    assert html.count(f"<h1>{title}</h1>") == 1
+    assert "<ol><li>" in html.split("<h2>Sources</h2>")[1]  # sources: a numbered list
+    assert "<ul><li>" in html  # lists stay lists
+    assert "##" not in html
+    # The plain-text email: headings underlined, not marked with "#".
+    assert f"\n{title}\n{'=' * len(title)}\n" in message.body
+    assert "\nWhat to expect\n--------------\n" in message.body
+    assert "## " not in message.body
+    # The demonstration notice is the draft's own, exact, and said once.
+    label = "Demonstration data — not medical evidence"
+    assert html.count(f"<h2>{label}</h2>") == 1
+    assert message.body.count(f"{label}\n{'-' * len(label)}") == 1
+    for body in (html, message.body):
+        # Elsewhere only on the demonstration series in Sources.
+        assert body.count(label) == 2
+        assert body.count(f"({label})") == 1
+        assert "All 3 reported cases in this summary are invented" in body
+        assert "Some of the cases mentioned were invented" not in body
+
+    page = render_to_string("summaries/summary_pdf.html", _context(stored, None))
+    assert 'class="site-header"' in page and ".site-header" in page  # the site's own styles
+    assert "@page" in page and "counter(pages)" in page  # its print styles, page numbers
+    assert page.count(f"<h1>{title}</h1>") == 1
+    for heading in headings:
+        assert f"<h2>{heading}</h2>" in page
+    text = " ".join(pdf_text(message.attachments[0][1]).split())
+    assert text.count(title) == 1
+    assert text.count(label) == 2 and text.count(f"({label})") == 1
+    assert f"Reference {stored.reference}" in text
+    checked = stored.clinician_approved_at
+    assert f"before sending, {checked.day} {checked:%B %Y}." in text
+    assert f"reference {stored.reference} Page 1 of" in text
+
+
+def test_an_edited_text_without_the_notice_gets_the_label_once(
+    new_request: SummaryRequest, editor: Any, clinician: Any
+) -> None:
+    services.summary_request_draft(summary_request=new_request, user=editor)
+    services.summary_request_draft(
+        summary_request=new_request,
+        user=editor,
+        text="# My summary\n\n## What we found\n\n- one\n- two\n\n1. A source.",
+    )
+    services.summary_request_review(summary_request=new_request, user=editor)
+    services.summary_request_approve(summary_request=new_request, user=editor, role="editor")
+    services.summary_request_approve(summary_request=new_request, user=clinician, role="clinician")
+    services.summary_request_send(summary_request=new_request, user=editor)
+    message = mail.outbox[0]
+    html, _ = message.alternatives[0]
+    assert html.count("Demonstration data — not medical evidence") == 1
+    assert "<h1>My summary</h1>" in html and "<h2>What we found</h2>" in html
+    assert "<ul><li>one</li><li>two</li></ul>" in html and "<ol><li>A source.</li></ol>" in html
+    text = " ".join(pdf_text(message.attachments[0][1]).split())
+    assert text.count("Demonstration data — not medical evidence") == 1
+    assert text.count("My summary") == 1

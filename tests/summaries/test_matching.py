@@ -3,18 +3,40 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import replace
 
 import pytest
 
 from evidencepress.evidence.synthesis import CaseData
 from evidencepress.summaries.matching import (
-    SIMILAR_SCORE,
+    Match,
     Situation,
-    match_cases,
+    beyond_reach,
+    check_situation,
     site_words,
-    size_band,
 )
+from evidencepress.summaries.matching import match_cases as match_with
+from evidencepress.summaries.matching import size_band as band_of
+
+from .definitions import DEMO, DEMO_DATA, changed
+
+SIMILAR_SCORE = DEMO.matching.similar_score
+
+
+def match_cases(
+    reader: Situation,
+    cases: Sequence[CaseData],
+    *,
+    limit: int | None = None,
+    minimum: float | None = None,
+) -> tuple[Match, ...]:
+    """Matching with the demo topic's definition."""
+    return match_with(reader, cases, DEMO, limit=limit, minimum=minimum)
+
+
+def size_band(size: int | None) -> str | None:
+    return band_of(size, DEMO.matching.size_bands)
 
 
 def situation(**changes: object) -> Situation:
@@ -182,5 +204,59 @@ def test_limit_keeps_the_best() -> None:
     ],
 )
 def test_a_bad_situation_names_the_field(field: str, value: object) -> None:
+    def build_and_check() -> None:
+        check_situation(situation(**{field: value}), DEMO.vocabulary)
+
     with pytest.raises(ValueError, match=field):
-        situation(**{field: value})
+        build_and_check()
+    with pytest.raises(ValueError, match=field):
+        match_cases(replace(situation(), **{field: value}), [SMALL_SCALP])
+
+
+# --- everything comes from the topic's definition ------------------------------------------
+
+
+def test_weights_come_from_the_definition() -> None:
+    """A topic that weighs the site most ranks a same-site, other-depth case first."""
+    nose = SMALL_SCALP._replace(label="Nose, deep", site="nose", lesion_depth="deep")
+    scalp = SMALL_SCALP._replace(label="Scalp, nodular", lesion_depth="nodular", site="arm")
+    reader = situation(site="nose", lesion_size_mm=None, surgery_possible=None)
+    demo = [m.case.label for m in match_with(reader, [nose, scalp], DEMO, minimum=0)]
+    assert demo[0] == "Scalp, nodular"
+    site_first = changed(
+        matching={**DEMO_DATA["matching"], "weights": {"setting": 1, "depth": 1, "site": 10}}
+    )
+    ranked = [m.case.label for m in match_with(reader, [nose, scalp], site_first, minimum=0)]
+    assert ranked[0] == "Nose, deep"
+
+
+def test_size_bands_and_threshold_come_from_the_definition() -> None:
+    matching = {
+        **DEMO_DATA["matching"],
+        "size_bands": [{"up_to_mm": 5, "name": "tiny"}],
+        "similar_score": 1.0,
+    }
+    strict = changed(matching=matching)
+    assert band_of(5, strict.matching.size_bands) == "tiny"
+    assert band_of(6, strict.matching.size_bands) == "large"
+    near = SMALL_SCALP._replace(label="Near", site="arm")
+    assert match_with(situation(), [near], DEMO) != ()
+    assert match_with(situation(), [near], strict) == ()
+
+
+def test_what_is_beyond_reach_comes_from_the_definition() -> None:
+    reader = situation(lesion_depth="nodular")
+    assert not beyond_reach(reader, DEMO.vocabulary)
+    vocabulary = {**DEMO_DATA["vocabulary"], "beyond_reach": ["nodular", "deep", "widespread"]}
+    assert beyond_reach(reader, changed(vocabulary=vocabulary).vocabulary)
+
+
+def test_a_setting_the_topic_does_not_have_is_refused() -> None:
+    vocabulary = {
+        **DEMO_DATA["vocabulary"],
+        "settings": [s for s in DEMO_DATA["vocabulary"]["settings"] if s["value"] != "radiation"],
+    }
+    questionnaire = [q for q in DEMO_DATA["questionnaire"] if q["key"] != "setting"]
+    narrower = changed(vocabulary=vocabulary, questionnaire=questionnaire)
+    with pytest.raises(ValueError, match="setting: 'radiation'"):
+        match_with(situation(setting="radiation"), [BREAST], narrower)

@@ -20,7 +20,6 @@ from evidencepress.summaries.drafting import (
     DEMO_LABEL,
     NOT_ADVICE,
     SPECIALIST,
-    TOPICAL_NOT_ENOUGH,
     Draft,
     DraftInputs,
     Reference,
@@ -28,6 +27,10 @@ from evidencepress.summaries.drafting import (
 )
 from evidencepress.summaries.evidence_inputs import draft_for_topic
 from evidencepress.summaries.matching import Situation, match_cases
+
+from .definitions import DEMO
+
+TOPICAL_NOT_ENOUGH = DEMO.word("beyond_reach")
 
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 DETAILS = ("short", "detailed")
@@ -143,7 +146,7 @@ def check_every_draft(persona: str, drafts: dict[str, Draft]) -> None:
         # Information, not advice; the specialist decides; urgent help; sources.
         assert NOT_ADVICE in text
         assert "When to get help straight away" in text
-        assert "\nSources\n" in text
+        assert "\n## Sources\n" in text
         # Never a dose of its own.
         assert not re.search(r"\bmg\b|milligram", text, re.IGNORECASE)
         assert not re.search(r"\bapply\b", text, re.IGNORECASE)
@@ -168,7 +171,7 @@ def test_small_superficial_scalp_lesion_without_surgery(demo_topic: Topic) -> No
     assert f"In {len(draft.matches)} reported cases like yours" in draft.text
     assert "Why is surgery not an option for me" in draft.text
     assert TOPICAL_NOT_ENOUGH not in draft.text
-    assert "Illustrative case A: scalp, 15 mm across; it cleared completely." in (
+    assert "Illustrative case A: scalp, 15 mm across; it cleared completely [1]." in (
         drafts["detailed"].text
     )
 
@@ -178,13 +181,24 @@ def test_extensive_or_deep_disease_is_told_a_cream_alone_is_unlikely_enough(
 ) -> None:
     extensive = ReportedPatient.objects.filter(lesion_depth__in=["deep", "widespread"])
     improved = extensive.filter(response__in=["complete", "partial"]).count()
+    same = extensive.filter(setting="scalp_face")
+    same_improved = same.filter(response__in=["complete", "partial"]).count()
+    assert 0 < same.count() < extensive.count()
     for draft in drafts_for(demo_topic, "extensive").values():
         assert TOPICAL_NOT_ENOUGH in draft.text
         assert "Deep or widespread disease" in draft.text
+        # Each number names its group: the reader's setting first, then every setting.
         assert (
-            f"In the {extensive.count()} reported cases with deep or widespread disease, "
+            f"In the {same.count()} reported case{'s' if same.count() > 1 else ''} with the same "
+            f"setting (on the scalp or face) and deep or widespread disease, {same_improved} got "
+            "better" in draft.text
+        )
+        assert (
+            f"In all {extensive.count()} reported cases with deep or widespread disease, "
             f"{improved} got better" in draft.text
         )
+        other = extensive.count() - same.count()
+        assert f"{other} of these {extensive.count()} were in other settings" in draft.text
         assert "What treatment would reach deeper or wider disease?" in draft.text
         assert all(m.case.lesion_depth in ("deep", "widespread") for m in draft.matches)
 
@@ -257,7 +271,7 @@ def synthetic_draft(situation: Situation) -> Draft:
         real_case("Patient 3", lesion_depth="deep", response="progression"),
         real_case("Patient 4", setting="scalp_face", site="scalp"),
     )
-    matches = match_cases(situation, cases)
+    matches = match_cases(situation, cases, DEMO)
     topic = synthesise(cases)
     return draft_summary(
         situation,
@@ -271,6 +285,7 @@ def synthetic_draft(situation: Situation) -> Draft:
             similar_synthesis=synthesise([m.case for m in matches]),
             certainty=assess_certainty(topic, summarise_appraisals([], {21}), cases),
             gaps=research_gaps(cases),
+            definition=DEMO,
             case_references={21: Reference("publication-21", "Doe J. A case series. 2021.")},
         ),
     )

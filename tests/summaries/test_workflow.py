@@ -211,10 +211,27 @@ def test_a_topic_without_cases_still_gets_a_draft_with_no_matches(editor: Any, d
     empty = Topic.objects.create(
         name="Timolol for angiosarcoma", slug="timolol", treatment="Timolol", condition="Test"
     )
-    summary_request = submit(empty)
+    # The topic has no definition of its own: the neutral default's answers.
+    summary_request = submit(empty, situation={"setting": "unsure", "lesion_depth": "unknown"})
     services.summary_request_draft(summary_request=summary_request, user=editor)
     stored = SummaryRequest.objects.get(pk=summary_request.pk)
     assert stored.status == Status.DRAFTED
     assert stored.drafted_text.strip()
     assert stored.draft_matches == []
     assert stored.draft_contains_demo is False
+    assert "angiosarcoma" not in stored.drafted_text.replace(empty.name, "")
+
+
+def test_answers_that_are_not_values_of_the_topic_are_refused_by_name(
+    editor: Any, db: None
+) -> None:
+    from evidencepress.evidence.models import Topic
+
+    empty = Topic.objects.create(name="Other topic", slug="other", treatment="T", condition="C")
+    summary_request = submit(empty)  # the demo topic's answers: "scalp_face" is not a value here
+    with pytest.raises(services.SummaryRequestError, match="setting: 'scalp_face'"):
+        services.summary_request_draft(summary_request=summary_request, user=editor)
+    stored = SummaryRequest.objects.get(pk=summary_request.pk)
+    assert stored.status == Status.NEW
+    assert stored.drafted_text == ""
+    assert stored.drafted_at is None
