@@ -146,8 +146,8 @@ def main() -> int:
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
-        from evidencepress.evidence.selection import topic_report
         from evidencepress.evidence.synthesis import synthesise
+        from evidencepress.evidence.topic_reports import topic_report
         from evidencepress.summaries.drafting import draft_summary
         from evidencepress.summaries.evidence_inputs import draft_for_topic, draft_inputs
         from evidencepress.summaries.matching import Situation, match_cases

@@ -154,7 +154,7 @@ def main() -> int:
         setup_django(Path(tmp) / "bench.sqlite3")
         from evidencepress.evidence.models import Topic
         from evidencepress.evidence.plots import swimmer_plot_svg
-        from evidencepress.evidence.selection import _report_cache, _row_cache, topic_report
+        from evidencepress.evidence.topic_reports import _report_cache, _row_cache, topic_report
 
         def forget() -> None:
             _row_cache.clear()

@@ -21,7 +21,7 @@ urlpatterns = [
     # Tailored summaries: the public request form and the reader's withdrawal link.
     path("summaries/", include("evidencepress.summaries.urls")),
     # Read-only JSON API for published topics (docs/api.md).
-    path("api/v1/", include("evidencepress.evidence.api")),
+    path("api/v1/", include("evidencepress.evidence.api.urls")),
     # Feeds, sitemap.xml, robots.txt, search, public publication entries.
     path("", include("evidencepress.articles.public_urls")),
 ]

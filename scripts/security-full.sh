@@ -4,7 +4,8 @@
 #
 #   FULL=1           long mode: 10 minutes of fuzzing per format (default 60 s)
 #   SOAK_SECONDS=60  length of the 200-reader + 10-writer soak
-#   ONLY="semgrep bandit audit fuzz durability backup soak read burst sqlmap xss"   run a subset
+#   API_FUZZ_EXAMPLES=500  examples per API operation for schemathesis (make test runs 25)
+#   ONLY="semgrep bandit audit fuzz api-fuzz durability backup soak read burst sqlmap xss"   run a subset
 #
 # Every step runs even if an earlier one failed; the exit status is non-zero if any failed.
 set -uo pipefail
@@ -18,7 +19,8 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-$([ "${FULL:-0}" = 1 ] && echo 600 || echo 60)}
 SOAK_SECONDS=${SOAK_SECONDS:-60}
 SQLMAP_SECONDS=${SQLMAP_SECONDS:-600}
 PORT=${SOAK_PORT:-8765}
-ONLY=${ONLY:-"semgrep bandit audit fuzz durability backup soak read burst sqlmap xss"}
+ONLY=${ONLY:-"semgrep bandit audit fuzz api-fuzz durability backup soak read burst sqlmap xss"}
+API_FUZZ_EXAMPLES=${API_FUZZ_EXAMPLES:-$([ "${FULL:-0}" = 1 ] && echo 2000 || echo 500)}
 READ_SECONDS=${READ_SECONDS:-30}
 mkdir -p "$OUT"
 SUMMARY=$OUT/summary.txt
@@ -87,6 +89,16 @@ if wanted fuzz; then # E2: atheris, bounded time per format
     note "fuzz $fmt: ${runs:-?} inputs in ${FUZZ_SECONDS}s, crashes: $crashes"
     step_done "fuzz-$fmt" $status
   done
+fi
+
+if wanted api-fuzz; then # the evidence API against its own OpenAPI document (schemathesis)
+  EVIDENCEPRESS_API_FUZZ_EXAMPLES=$API_FUZZ_EXAMPLES EVIDENCEPRESS_TEST_DB_TAG=-security-full \
+    DJANGO_SETTINGS_MODULE=evidencepress.settings.test \
+    "$ROOT/.venv/bin/pytest" -p no:xdist -q --create-db tests/evidence/test_api_fuzz.py \
+    >"$OUT/api-fuzz.txt" 2>&1
+  status=$?
+  note "api fuzz ($API_FUZZ_EXAMPLES examples per operation): $(tail -n 1 "$OUT/api-fuzz.txt")"
+  step_done api-fuzz $status
 fi
 
 if wanted durability; then # G2 (kill -9 of a committing writer) and E4 (kill -9 of an import)

@@ -361,7 +361,10 @@ def audit(
     for sentence in sentences:
         out.extend(
             audit_sentence(
-                sentence, summary=summary, certainty=certainty, treatment_words=treatment_words
+                sentence,
+                summary=summary,
+                certainty=certainty,
+                treatment_words=treatment_words,
             )
         )
     return tuple(out)

@@ -194,8 +194,8 @@ def summary_figures(synthesis: Any) -> ca.SummaryFigures:
 
 def audit_page(page: Any) -> tuple[ca.Finding, ...]:
     """The claim audit's findings for one page (the latest revision's content as given)."""
-    from evidencepress.evidence.selection import topic_report
     from evidencepress.evidence.topic_definition import definition_for
+    from evidencepress.evidence.topic_reports import topic_report
 
     # The topic's current evidence (what a reviewer checks the text against), not a pin.
     topic = getattr(page, "topic", None)

@@ -31,7 +31,6 @@ from wagtail.signals import task_approved
 
 from evidencepress.core.content_version import VersionedMemo, current_version
 from evidencepress.evidence.models import EvidenceSnapshot
-from evidencepress.evidence.selection import TopicReport, topic_report
 from evidencepress.evidence.services import (
     evidence_snapshot_take,
     snapshot_difference,
@@ -39,6 +38,7 @@ from evidencepress.evidence.services import (
     snapshot_report,
 )
 from evidencepress.evidence.snapshots import EvidenceDifference
+from evidencepress.evidence.topic_reports import TopicReport, topic_report
 
 from .services import REVIEW_STEPS
 
@@ -216,9 +216,6 @@ def page_evidence_pin(
     pin = PageEvidencePin.objects.create(
         page_id=revision.object_id, revision=revision, snapshot=snapshot, task_state=task_state
     )
-    from evidencepress.core.page_cache import page_cache_clear
-
-    transaction.on_commit(page_cache_clear)
     return pin
 
 

@@ -46,7 +46,7 @@ _archive_memo = VersionedMemo(size=8)
 _month_memo = VersionedMemo(size=64)
 
 if TYPE_CHECKING:
-    from evidencepress.evidence.selection import TopicReport
+    from evidencepress.evidence.topic_reports import TopicReport
 
     from .evidence_pins import EvidenceState
 

@@ -13,7 +13,7 @@ version cannot be read (no version row since a flush), the key is instead:
 
 and a body with a rich-text link to another page or document is then not cached (the linked
 page's address can change without any of the above changing). In both cases the topic's
-evidence report is compared by identity (`evidence.selection.topic_report` returns the very
+evidence report is compared by identity (`evidence.topic_reports.topic_report` returns the very
 same computed objects while its inputs are unchanged; the cache holds a reference so that an
 identity can never be reused by another object). A body with an embed is never cached, and
 nothing is cached while rendering a preview, or inside a database transaction.

@@ -8,13 +8,9 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks, signals  # noqa: F401  (registers checks and receivers)
-        from .page_cache import connect_signals
-
-        connect_signals()  # publishing or an evidence change clears the page cache
-
         from django.db.models.signals import post_migrate
 
+        from . import checks, signals  # noqa: F401  (registers checks and receivers)
         from .content_version import ensure_triggers
 
         # A migration that rebuilds a table (SQLite) drops its triggers; put them back.

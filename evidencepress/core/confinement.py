@@ -4,8 +4,9 @@ Wagtail opens a number of admin views to every user who may enter the admin at a
 for pages, documents, images and snippets, the admin API's page listing, the site history
 report. A member of "Summary editors" and of no other group is confined, deny by default, to
 the admin views named below: their own account, the second-factor steps, the summary request
-queue, and what every admin page loads (icons, translations, dismissed hints). Anything else
-under /admin/ is refused (403) and the refusal audited (rate-limited, core/audit.py).
+queue and the topics' safety rules, and what every admin page loads (icons, translations,
+dismissed hints). Anything else under /admin/ is refused (403) and the refusal audited
+(rate-limited, core/audit.py).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ ADMIN_PREFIX = "/admin/"
 # Roles confined to a list of admin views: group name -> (URL namespaces, URL names).
 CONFINED_ROLES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     SUMMARY_EDITORS: (
-        frozenset({"summaries_admin", "core"}),
+        frozenset({"summaries_admin", "summaries_rules", "core"}),
         frozenset(
             {
                 "wagtailadmin_home",

@@ -1,13 +1,20 @@
-"""A whole-response cache for anonymous readers of public pages, cleared when content changes.
+"""A whole-response cache for anonymous readers of public pages, keyed on the content version.
 
 Only responses that are identical for every anonymous reader are stored: GET, no query string,
 no session cookie on the request (so never a logged-in editor or a reviewer), status 200, no
 Set-Cookie (a page that issues a CSRF token is a form and is never stored), no
 `Cache-Control: private`/`no-store`/`no-cache`, and a path outside the excluded prefixes (the admin
-with its previews, the summary request form, search). Entries are keyed on a *generation*
-token; publishing, unpublishing, moving or deleting a page, and any change to the evidence,
-replace it, so every stored page is dropped at once (the evidence on a page is live, and one
-change can alter many pages). Entries also expire after `PAGE_CACHE["TIMEOUT"]` seconds.
+with its previews, the summary request form, search).
+
+Every key includes the database's content version (`core.content_version`: triggers advance it
+on any write to the evidence, the articles and Wagtail's pages, sites, images and documents,
+whether made by the ORM, `QuerySet.update()`, an import's raw SQL or a `sqlite3` session). A
+change anywhere therefore moves every page to keys nothing is stored under yet (the evidence on a
+page is live, and one change can alter many pages); the old entries are never read again and
+expire after `PAGE_CACHE["TIMEOUT"]` seconds. Nothing has to announce a change: there are no
+signal receivers and nothing to call after a write. Reading the version is one small query;
+while it cannot be read (inside a transaction, or after the version rows were emptied) nothing
+is served from or stored in the cache.
 
 Settings: `PAGE_CACHE = {"ENABLED": bool, "ALIAS": cache alias, "TIMEOUT": seconds,
 "EXCLUDE_PREFIXES": [...]}`. Use a cache all app servers share (file or Redis), so a publish on
@@ -19,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from http import HTTPStatus
@@ -27,9 +33,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
+from django.db import DatabaseError, close_old_connections, connection
 from django.http import HttpRequest, HttpResponse
 
-GENERATION_KEY = "evidencepress:pagecache:generation"
+from .content_version import current_version
+
 DEFAULT_EXCLUDE_PREFIXES = (
     "/admin/",
     "/django-admin/",
@@ -50,7 +58,8 @@ _STORED_TYPES = (
 HIT_HEADER = "X-Page-Cache"
 # Each process keeps its most used entries in memory as well: the shared cache compresses what it
 # stores, and decompressing a 150 kB page on every hit would cost more than the rest of the hit.
-# Keys include the generation, so a publish elsewhere still takes effect on the next request.
+# Keys include the content version, so a change made elsewhere still takes effect on the next
+# request.
 LOCAL_ENTRIES = 256
 Entry = tuple[int, list[tuple[str, str]], bytes]  # status, headers, body
 _local: OrderedDict[str, tuple[float, Entry]] = OrderedDict()
@@ -96,19 +105,13 @@ def cache_enabled() -> bool:
     return bool(_config().get("ENABLED", False))
 
 
-def _generation(cache: BaseCache) -> str:
-    value = cache.get(GENERATION_KEY)
-    if value is None:
-        # A random token, not a counter: after the shared cache is emptied, old in-process
-        # entries can never be mistaken for the new generation's.
-        cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
-        value = cache.get(GENERATION_KEY, "")
-    return str(value)
-
-
-def page_cache_clear(**_: Any) -> None:
-    """Drop every stored page by starting a new generation (a signal receiver)."""
-    _cache().set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+def content_key() -> str | None:
+    """The content version as a short token for keys, or None when the cache must not be used
+    (inside a transaction, or while a watched table has no version row)."""
+    version = current_version()
+    if version is None:
+        return None
+    return hashlib.sha256(repr(version).encode()).hexdigest()[:32]
 
 
 def _shareable(environ: dict[str, Any], methods: tuple[str, ...]) -> bool:
@@ -158,11 +161,11 @@ def _raw_host(environ: dict[str, Any]) -> str:
     return host if port == ("443" if secure else "80") else f"{host}:{port}"
 
 
-def _environ_key(environ: dict[str, Any], generation: str) -> str:
+def _environ_key(environ: dict[str, Any], version: str) -> str:
     """The stored page's key: host and raw path, exactly as the WSGI server passed them."""
     where = f"{_raw_host(environ)}|{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}"
     digest = hashlib.sha256(where.encode("utf-8", "surrogateescape")).hexdigest()[:40]
-    return f"evidencepress:page:{generation}:{digest}"
+    return f"evidencepress:page:{version}:{digest}"
 
 
 def _stored(cache: BaseCache, key: str) -> Entry | None:
@@ -176,9 +179,9 @@ def _stored(cache: BaseCache, key: str) -> Entry | None:
     return stored
 
 
-def _key(request: HttpRequest, generation: str) -> str:
+def _key(request: HttpRequest, version: str) -> str:
     request.get_host()  # raises DisallowedHost for a host that is not ours: never stored
-    return _environ_key(request.META, generation)
+    return _environ_key(request.META, version)
 
 
 class PageCacheMiddleware:
@@ -194,8 +197,11 @@ class PageCacheMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not cache_enabled() or not request_is_cacheable(request):
             return self.get_response(request)
+        version = content_key()
+        if version is None:
+            return self.get_response(request)
         cache = _cache()
-        key = _key(request, _generation(cache))
+        key = _key(request, version)
         # HEAD requests are answered by the view (a stored body must not be sent for them).
         stored = _stored(cache, key) if request.method == "GET" else None
         if stored is not None:
@@ -209,51 +215,14 @@ class PageCacheMiddleware:
         if response_is_cacheable(request, response):
             timeout = _timeout()
             headers = [(name, value) for name, value in response.items() if name != HIT_HEADER]
-            if request.method == "GET":
+            # Stored only if nothing changed while the page was rendered: the page may show the
+            # change, but the key would name the content before it.
+            if request.method == "GET" and content_key() == version:
                 entry = (response.status_code, headers, response.content)
                 cache.set(key, entry, timeout)
                 _local_put(key, entry, timeout)
             response[HIT_HEADER] = "miss"
         return response
-
-
-def connect_signals() -> None:
-    """Clear the page cache whenever published content or the evidence behind it changes."""
-    from django.db.models.signals import m2m_changed, post_delete, post_save
-    from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
-
-    from evidencepress.evidence import models as evidence
-
-    for signal in (page_published, page_unpublished, post_page_move, page_slug_changed):
-        signal.connect(page_cache_clear, dispatch_uid=f"page_cache_clear_{id(signal)}")
-    from wagtail.models import Page
-
-    post_delete.connect(page_cache_clear, sender=Page, dispatch_uid="page_cache_clear_page_delete")
-    for model in (
-        evidence.Topic,
-        evidence.Publication,
-        evidence.ReportedPatient,
-        evidence.AdverseEvent,
-        evidence.Appraisal,
-        evidence.SourceSpan,
-    ):
-        for signal in (post_save, post_delete):
-            signal.connect(
-                page_cache_clear,
-                sender=model,
-                dispatch_uid=f"page_cache_clear_{model.__name__}_{id(signal)}",
-            )
-    for relation in ("prior_treatments", "concurrent_treatments"):
-        m2m_changed.connect(
-            page_cache_clear,
-            sender=getattr(evidence.ReportedPatient, relation).through,
-            dispatch_uid=f"page_cache_clear_{relation}",
-        )
-    m2m_changed.connect(
-        page_cache_clear,
-        sender=evidence.Publication.topics.through,
-        dispatch_uid="page_cache_clear_publication_topics",
-    )
 
 
 class PageCacheWSGI:
@@ -290,5 +259,17 @@ class PageCacheWSGI:
         # HEAD requests are answered by Django (a stored body must not be sent for them).
         if not _shareable(environ, ("GET",)):
             return None
-        cache = _cache()
-        return _stored(cache, _environ_key(environ, _generation(cache)))
+        if connection.in_atomic_block:  # only ever in tests: nothing can be served from here
+            return None
+        # The version is read outside Django's request cycle, so the connection is opened and
+        # let go here as Django does around a request (CONN_MAX_AGE decides whether it stays).
+        close_old_connections()
+        try:
+            version = content_key()
+        except DatabaseError:
+            version = None  # Django answers, and reports the database's trouble its own way
+        finally:
+            close_old_connections()
+        if version is None:
+            return None
+        return _stored(_cache(), _environ_key(environ, version))

@@ -6,7 +6,9 @@
 - Editors: write pages (not publish), manage the evidence base, upload documents and images.
 - Clinician reviewers: what editors do, plus approve "Clinical review", publish and unpublish
   pages (topic and article pages go live only through the review: articles/publishing.py) and hold
-  `summaries.approve_clinically` (which only counts for members of Summary editors too).
+  `summaries.approve_clinically` (which only counts for members of Summary editors too) and
+  `evidence.approve_safetyruleset` (approve a topic's safety rules; the rules' admin is in the
+  Summary editors' area, so this too is used by members of both groups).
 - Summary editors: the readers' summary requests (personal health data) and nothing else.
 - Admins: manage users, groups, sites, collections and workflows; every page permission.
   Admins do not see summary requests unless they are also Summary editors.
@@ -84,7 +86,11 @@ ROLES = (
     Role(
         name=CLINICIAN_REVIEWERS,
         app_models=_AUTHORING_APPS,
-        extra=(ACCESS_ADMIN, ("summaries", "approve_clinically")),
+        extra=(
+            ACCESS_ADMIN,
+            ("summaries", "approve_clinically"),
+            ("evidence", "approve_safetyruleset"),
+        ),
         page=("add_page", "change_page", "publish_page", "lock_page", "unlock_page"),
         collection=tuple(codename for _, codename in _MEDIA),
     ),

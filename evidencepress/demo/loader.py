@@ -57,6 +57,8 @@ from evidencepress.evidence.topics import LEGACY_NOTE, load_definition_text
 from evidencepress.literature.models import ImportBatch
 from evidencepress.literature.records import normalise_doi, normalise_pmid, normalise_title
 
+from .safety_rules import load_demo_safety_rules, remove_demo_safety_rules
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 TOPICS_DIR = DATA_DIR / "topics"
 DEFINITION_NOTE = "Demo definition file"
@@ -472,6 +474,8 @@ def load_demo() -> dict[str, int]:
     tally = _Tally(Counter())
     _load_definitions(tally)
     topics = _load_topics(data["topics"], tally)
+    if load_demo_safety_rules(topics):
+        tally.created("safety_rule_sets")
     treatments = _load_treatments(data["treatments"], tally)
     batch = _demo_batch(tally)
     created_before = tally.counts["publications_created"]
@@ -562,6 +566,7 @@ def remove_demo() -> dict[str, int]:
     publications.delete()
     # The evidence the demo pages were reviewed against goes with those pages.
     demo_topics = [record["slug"] for record in data["topics"]]
+    counts["safety_rule_sets"] = remove_demo_safety_rules(demo_topics)
     for snapshot in EvidenceSnapshot.objects.filter(topic__slug__in=demo_topics):
         if not _in_use(snapshot):
             snapshot.delete()

@@ -10,3 +10,6 @@ class EvidenceConfig(AppConfig):
         from .history import connect
 
         connect()  # record every change to the evidence base (evidence/history.py)
+        from . import receivers
+
+        receivers.connect()  # a topic definition's safety rules become a draft version

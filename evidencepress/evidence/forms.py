@@ -206,8 +206,8 @@ class SummaryFilterForm(forms.Form):
             self.fields[name].label = vocabulary.field_label(name, self.fields[name].label or "")
 
     def case_filters(self) -> Any:
-        """The cleaned filters as the selection's CaseFilters (call after is_valid())."""
-        from .selection import CaseFilters
+        """The cleaned filters as topic_reports.CaseFilters (call after is_valid())."""
+        from .topic_reports import CaseFilters
 
         data = self.cleaned_data
         return CaseFilters(

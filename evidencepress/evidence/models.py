@@ -666,6 +666,78 @@ class EvidenceFact(models.Model):
             )
 
 
+class SafetyRuleSet(models.Model):
+    """One version of a topic's safety rules (issue #15 §2): reviewed data, not code.
+
+    `rules` is a list in the shape of the topic definition schema's `safety_rule`
+    (evidence/safety_rules.py checks it). A version starts as a draft, which Summary editors
+    may edit; only a clinician reviewer approves it (evidence.rulesets). Approving retires the
+    approved version before it: at most one draft and one approved version per topic, and only
+    the approved one is used when summaries are drafted. Approved and retired versions never
+    change. `is_demo` marks a version approved by the demo loader, not by a clinician.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        APPROVED = "approved", "Approved"
+        RETIRED = "retired", "Retired"
+
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="safety_rule_sets")
+    version = models.PositiveIntegerField()
+    rules = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    note = models.TextField(blank=True, help_text="What changed and why.")
+    is_demo = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    edited_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["topic", "-version"]
+        permissions = [
+            ("approve_safetyruleset", "Can approve a topic's safety rules as the clinician")
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["topic", "version"], name="safety_rules_version_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["topic"],
+                condition=Q(status="approved"),
+                name="safety_rules_one_approved_per_topic",
+            ),
+            models.UniqueConstraint(
+                fields=["topic"],
+                condition=Q(status="draft"),
+                name="safety_rules_one_draft_per_topic",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(approved_at__isnull=False),
+                name="safety_rules_approved_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} safety rules, version {self.version} ({self.get_status_display()})"
+
+    def clean(self) -> None:
+        from .safety_rules import check_rules
+        from .topic_definition import definition_for
+
+        # Choice answers are checked against the topic's own questionnaire once it has one.
+        stored = getattr(self.topic, "definition", None)
+        questionnaire = definition_for(self.topic).data["questionnaire"] if stored else ()
+        problems = check_rules(self.rules, questionnaire, source="rules")
+        if problems:
+            raise ValidationError({"rules": problems})
+
+
 class EvidenceSnapshot(models.Model):
     """The evidence of a topic as a clinician reviewed it: immutable once stored.
 

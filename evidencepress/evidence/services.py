@@ -20,7 +20,7 @@ from . import snapshots
 from .case_import import CasePlan, PlannedCase, plan_case_import
 from .history import recorded_reason
 from .models import AdverseEvent, EvidenceSnapshot, ReportedPatient, Topic, Treatment
-from .selection import CaseFilters, TopicReport, build_report, topic_report
+from .topic_reports import CaseFilters, TopicReport, build_report, topic_report
 
 
 def _reviewer_name(user: Any) -> str:

@@ -1,6 +1,6 @@
 """Numbers about a topic, computed from curated cases the same way every time.
 
-Pure: imports nothing from Django. Selecting the cases is a database query (see `selection.py`);
+Pure: imports nothing from Django. Selecting the cases is a database query (see `topic_reports.py`);
 everything here runs on plain, frozen data, so the same cases always give the same numbers.
 
 Methods

@@ -32,6 +32,7 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
+from .safety_rules import rule_problems
 from .vocabulary import UNKNOWN, Term, Vocabulary
 
 SCHEMA_PATH = Path(__file__).with_name("topic_definition.schema.json")
@@ -263,6 +264,7 @@ def _cross_check(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]
                         f"{option['value']!r} is not a value of {field_name}",
                     )
                 )
+    found.extend(rule_problems(data.get("safety_rules", []), data.get("questionnaire", [])))
     return found
 
 

@@ -1,6 +1,6 @@
 """Admin views for the evidence base: the per-topic evidence summary editors read.
 
-The view is thin: it reads the optional case filters, asks `selection.topic_report` for every
+The view is thin: it reads the optional case filters, asks `topic_reports.topic_report` for every
 number, and turns the frozen result into rows for the template. Nothing here computes a
 statistic; it only formats what the synthesis returned.
 """
@@ -22,8 +22,8 @@ from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 
 from .forms import SummaryFilterForm
 from .models import ReportedPatient, Topic
-from .selection import CaseFilters, TopicReport, topic_report
 from .synthesis import Distribution, Proportion
+from .topic_reports import CaseFilters, TopicReport, topic_report
 from .vocabulary import Vocabulary, vocabulary_for
 
 logger = logging.getLogger(__name__)

@@ -45,7 +45,7 @@ from .models import (
     Treatment,
 )
 from .notices import DEMO_LABEL
-from .selectors import published_pages
+from .published import published_pages
 from .views import TopicDefinitionView, TopicHistoryView, TopicSummaryView
 
 REASON_HELP = (

@@ -252,14 +252,9 @@ BUILTIN = Vocabulary(
 
 
 def vocabulary_for(topic: object | None) -> Vocabulary:
-    """The case vocabulary of `topic`, an evidence Topic: from its stored definition.
+    """The case vocabulary of `topic`, an evidence Topic: from its stored definition, or the
+    neutral default definition's for a topic without one (and for None). Typed loosely so this
+    module stays free of Django."""
+    from .topic_definition import definition_for
 
-    A topic without a stored definition gets `BUILTIN` until the storage of #16 §1 lands (then
-    the neutral default definition). Typed loosely so this module stays free of Django.
-    """
-    stored = getattr(topic, "definition", None)
-    if stored:
-        from .topic_definition import definition_for
-
-        return definition_for(topic).vocabulary
-    return BUILTIN
+    return definition_for(topic).vocabulary

@@ -28,6 +28,9 @@ from typing import Any, Protocol
 
 import httpx
 
+from .exceptions import EutilsError as EutilsError
+from .exceptions import HistoryExpired as HistoryExpired
+
 DEFAULT_BASE_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 # PubMed's E-utilities hand out at most the first 10,000 records of a search (NCBI, 2022).
 PUBMED_RETRIEVABLE = 10_000
@@ -35,14 +38,6 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _HISTORY_LOST = re.compile(
     rb"(cannot retrieve query|unable to obtain query|query key|webenv|history)", re.IGNORECASE
 )
-
-
-class EutilsError(Exception):
-    """E-utilities could not answer: bad settings, a refused request, or retries exhausted."""
-
-
-class HistoryExpired(EutilsError):
-    """The history server no longer knows this WebEnv/query_key (they expire after inactivity)."""
 
 
 class Clock(Protocol):

@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from evidencepress.core.page_cache import page_cache_clear
 from evidencepress.evidence.models import Topic
 
-from .eutils import Batch, EutilsClient, EutilsError, HistoryExpired, SearchResult, plan_batches
-from .importer import ImportRejected, ImportResult, import_stream
+from .eutils import Batch, EutilsClient, SearchResult, plan_batches
+from .exceptions import EutilsError, HistoryExpired, ImportRejected, LiteratureParseError
+from .exceptions import PubmedFetchFailed as PubmedFetchFailed
+from .importer import ImportResult, import_stream
 from .models import ImportBatch, PubmedFetch
-from .records import LiteratureParseError, RecordError
+from .records import RecordError
 
 logger = logging.getLogger(__name__)
 
@@ -54,14 +55,6 @@ class FetchTotals:
             f"new {self.new}, updated {self.updated}, duplicates {self.duplicates}, "
             f"rejected {self.rejected}"
         )
-
-
-class PubmedFetchFailed(Exception):
-    """A batch could not be fetched or imported; earlier batches stay imported."""
-
-    def __init__(self, message: str, totals: FetchTotals) -> None:
-        super().__init__(message)
-        self.totals = totals
 
 
 def _search_of(fetch: PubmedFetch) -> SearchResult:
@@ -171,9 +164,6 @@ def pubmed_fetch_run(
                     skip_bad=skip_bad,
                     progress=progress,
                 )
-                if result.new or result.updated or result.deleted:
-                    # The importer writes with raw SQL, which sends no signals.
-                    transaction.on_commit(page_cache_clear)
                 fetch.done_batches = sorted({*fetch.done_batches, batch.index})
                 if len(fetch.done_batches) >= fetch.planned_batches:
                     fetch.completed_at = timezone.now()

@@ -14,6 +14,8 @@ from evidencepress.core.identifiers import normalise_doi as normalise_doi
 from evidencepress.core.identifiers import normalise_pmid as normalise_pmid
 from evidencepress.core.identifiers import normalise_title as normalise_title
 
+from .exceptions import LiteratureParseError as LiteratureParseError
+
 
 class Author(NamedTuple):
     """One author in citation order: a person, or a collective (group) author.
@@ -111,20 +113,6 @@ ParsedItem = ParsedRecord | DeletedCitations | RecordError | UnchangedRecord
 
 # Given (pmid, fingerprint) pairs, return the pairs the evidence base already holds unchanged.
 KnownRecords = Callable[[Sequence[tuple[str, str]]], set[tuple[str, str]]]
-
-
-class LiteratureParseError(Exception):
-    """The file as a whole cannot be read (malformed, truncated, wrong encoding, unknown format).
-
-    The message names the file and, where known, the record position or line.
-    """
-
-    def __init__(self, source: str, message: str, *, position: int | None = None) -> None:
-        self.source = source
-        self.detail = message
-        self.position = position
-        where = f" (record {position})" if position is not None else ""
-        super().__init__(f"{source}{where}: {message}")
 
 
 # Caps on one record's fields (issue #14): far above real records, far below what exhausts memory.

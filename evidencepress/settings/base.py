@@ -334,8 +334,9 @@ WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
 WAGTAILIMAGES_IMAGE_FORM_BASE = "evidencepress.core.image_forms.ImageForm"
 
 # Whole-page cache for anonymous readers of public pages (evidencepress/core/page_cache.py);
-# cleared on publish and on any evidence change. Off unless EVIDENCEPRESS_PAGE_CACHE=1. The
-# "pages" cache is a directory every app server on the host shares (use Redis across hosts).
+# keyed on the content version, so any publish or evidence change is seen at once. Off unless
+# EVIDENCEPRESS_PAGE_CACHE=1. The "pages" cache is a directory every app server on the host
+# shares (use Redis across hosts).
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "pages": {

@@ -106,6 +106,23 @@ class QueueView(WagtailAdminTemplateMixin, TemplateView):
         return context
 
 
+def safety_checklist(summary_request: SummaryRequest) -> list[dict[str, Any]]:
+    """The safety rules this request met, why, and whether the draft says each statement."""
+    from .safety import missing_statements
+    from .selectors import request_fired_rules
+
+    fired = request_fired_rules(summary_request)
+    missing = missing_statements(fired, summary_request.drafted_text or "")
+    return [
+        {
+            "rule": rule,
+            "statements": [(s, s not in missing.get(rule.id, ())) for s in rule.statements],
+            "complete": rule.id not in missing,
+        }
+        for rule in fired
+    ]
+
+
 class DetailView(WagtailAdminTemplateMixin, TemplateView):
     template_name = "summaries/admin/detail.html"
     header_icon = "doc-full"
@@ -129,6 +146,10 @@ class DetailView(WagtailAdminTemplateMixin, TemplateView):
             "surgery_possible": dict(SURGERY_CHOICES),
         }
         situation = [
+            (
+                "Who it is for",
+                "Someone they care for" if answers.get("for_whom") == "other" else "Themself",
+            ),
             ("Where it started", labels["setting"].get(answers.get("setting", ""), "Not given")),
             ("Site", answers.get("site") or "Not given"),
             ("Largest lesion (mm)", answers.get("lesion_size_mm") or "Not given"),
@@ -160,6 +181,7 @@ class DetailView(WagtailAdminTemplateMixin, TemplateView):
             preview_html=text_to_html(summary_request.drafted_text),
             matches=summary_request.draft_matches or [],
             can_approve_clinically=can_approve_clinically(user),
+            safety_checklist=safety_checklist(summary_request),
             Status=Status,
         )
         # A draft from the evidence stores its matches as a list, even an empty one.

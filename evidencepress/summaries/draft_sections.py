@@ -23,7 +23,7 @@ from evidencepress.evidence.synthesis import CaseData, Synthesis, synthesise
 from evidencepress.evidence.topic_definition import GlossaryTerm
 
 from . import readability
-from .draft_text import Block, Reference, Section, Writer, join, lower_first, upper_first
+from .draft_text import Block, Section, Writer, join, lower_first, upper_first
 from .matching import FEATURES, UNKNOWN_VALUES, Match, Situation, beyond_reach
 from .phrasing import Phrases, question_kinds
 
@@ -38,6 +38,8 @@ NOT_ADVICE_OTHER = (
     f"{notices.NOT_ADVICE} Please make every choice about their treatment with their specialist."
 )
 MAX_CASES_LISTED = 10
+# The group of every case of the topic, as drafts name it.
+ALL = "all reported cases"
 MAX_SOURCES_CITED = 5
 
 
@@ -52,11 +54,13 @@ def cited_publications(cases: Iterable[CaseData]) -> tuple[int, ...]:
 
 def publications_to_cite(cases: Sequence[CaseData]) -> tuple[int, ...]:
     """The publications a number about `cases` cites: the first MAX_SOURCES_CITED by number of
-    cases, and every demonstration series among them (so Sources always list it)."""
+    cases and, when the cases include invented ones but none of those is a demonstration
+    series, the demonstration series with most of them too (so Sources always list one)."""
     publications = cited_publications(cases)
     chosen = list(publications[:MAX_SOURCES_CITED])
     demo = {case.publication_id for case in cases if case.is_demo}
-    chosen += [pub for pub in publications[MAX_SOURCES_CITED:] if pub in demo]
+    if demo and not demo.intersection(chosen):
+        chosen.append(next(pub for pub in publications if pub in demo))
     return tuple(chosen)
 
 
@@ -82,13 +86,18 @@ def _same_setting(case: CaseData, situation: Situation) -> bool:
     return situation.setting not in UNKNOWN_VALUES and case.setting == situation.setting
 
 
-def cite_cases(cases: Sequence[CaseData], inputs: DraftInputs, w: Writer) -> str:
-    """ " [1, 2]": the citation of the reports `cases` come from ("" when none is known)."""
-    references: list[Reference] = [
-        inputs.case_references[pub]
-        for pub in publications_to_cite(cases)
-        if pub in inputs.case_references
-    ]
+def cite_cases(cases: Sequence[CaseData], inputs: DraftInputs, w: Writer, group: str = "") -> str:
+    """The citation of the reports `cases` come from, " [1, 2]" ("" when none is known).
+
+    `group` names a group cited more than once in a draft: its publications are counted once
+    (a topic may hold thousands of cases).
+    """
+    chosen = w.groups.get(group) if group else None
+    if chosen is None:
+        chosen = publications_to_cite(cases)
+        if group:
+            w.groups[group] = chosen
+    references = [inputs.case_references[pub] for pub in chosen if pub in inputs.case_references]
     marks = w.cite(references)
     return f" {marks}" if marks else ""
 
@@ -118,7 +127,7 @@ def demo_notice(inputs: DraftInputs, w: Writer) -> Section:
     """Exact: how many of the cases this summary uses are invented (all of them, or N of M)."""
     topic = inputs.topic_synthesis
     demo_cases = [case for case in inputs.topic_cases if case.is_demo]
-    cite = cite_cases(demo_cases, inputs, w) if demo_cases else ""
+    cite = cite_cases(demo_cases, inputs, w, "demo") if demo_cases else ""
     rest = (
         "They are illustrative demonstration data, not real patients. They only show how this "
         "service works. Do not use their numbers to make any choice about care."
@@ -174,7 +183,7 @@ def your_question(
     blocks: list[Block] = []
     matched = [m.case for m in inputs.matches]
     group_cases = matched or list(inputs.topic_cases)
-    group = _like(p) if matched else "all reported cases"
+    group = _like(p) if matched else ALL
     answered = False
     if asked_dose:
         blocks.append(
@@ -193,7 +202,7 @@ def your_question(
             sentence += (
                 f" In {group}, {w.number(alone, f'{group}: without a concurrent treatment')} of "
                 f"{_cases(len(group_cases), w, f'{group}: patients')} used {p.drug} with no "
-                f"other treatment at the same time{cite_cases(group_cases, inputs, w)}."
+                f"other treatment at the same time{cite_cases(group_cases, inputs, w, group)}."
             )
         blocks.append(sentence)
     elif "works" in kinds:
@@ -204,8 +213,8 @@ def your_question(
                 f"In {group}, it got better in "
                 f"{w.number(share.count, f'{group}: any_response.count')} of "
                 f"{_cases(share.total, w, f'{group}: any_response.total')} whose reports said"
-                f"{cite_cases(group_cases, inputs, w)}. This cannot tell you what will happen to "
-                f"{p.v('you_obj')}."
+                f"{cite_cases(group_cases, inputs, w, group)}. This cannot tell you what will "
+                f"happen to {p.v('you_obj')}."
             )
             answered = True
     if "time" in kinds and (
@@ -306,7 +315,7 @@ def cases_like_yours(
                     w,
                     "cases with the same setting",
                     p,
-                    cite_cases(same, inputs, w),
+                    cite_cases(same, inputs, w, "same setting"),
                 )
             )
         lead = f"Across all {_cases(topic.patients, w, 'topic synthesis: patients')}"
@@ -314,7 +323,12 @@ def cases_like_yours(
             lead += ", in any setting"
         blocks.extend(
             _outcome_sentence(
-                topic, lead, w, "topic synthesis", p, cite_cases(inputs.topic_cases, inputs, w)
+                topic,
+                lead,
+                w,
+                "topic synthesis",
+                p,
+                cite_cases(inputs.topic_cases, inputs, w, ALL),
             )
         )
         blocks.append(
@@ -325,7 +339,7 @@ def cases_like_yours(
 
     n = similar.patients
     matched = [m.case for m in inputs.matches]
-    cite = cite_cases(matched, inputs, w)
+    cite = cite_cases(matched, inputs, w, _like(p))
     lead = f"In {_cases(n, w, 'synthesis of cases like yours: patients')} like {p.v('yours')}"
     blocks.append(
         " ".join(_outcome_sentence(similar, lead, w, "synthesis of cases like yours", p, cite))
@@ -448,7 +462,8 @@ def regimen(
             f"{upper_first(_cases(no_frequency - neither, w, f'{group} without frequency only'))}"
             " said the strength but not how often."
         )
-    intro = f"This is what {group} used{cite_cases(cases, inputs, w)}. It is a record, not advice."
+    cite = cite_cases(cases, inputs, w, _like(p) if like_yours else ALL)
+    intro = f"This is what {group} used{cite}. It is a record, not advice."
     blocks.extend([intro, tuple(items), _specialist(p)])
     return Section("regimen", "How reported cases used it", tuple(blocks))
 
@@ -471,7 +486,8 @@ def beyond_reach_section(
             source = "cases with the same setting and this extent"
             blocks.append(
                 f"In the {_cases(len(same), w, source)} with the same setting{where} and "
-                f"{group_words}, {_better(same, w, source, p)}{cite_cases(same, inputs, w)}."
+                f"{group_words}, {_better(same, w, source, p)}"
+                f"{cite_cases(same, inputs, w, 'same setting, this extent')}."
             )
         else:
             blocks.append(f"No reported case with the same setting{where} had {group_words}.")
@@ -480,7 +496,7 @@ def beyond_reach_section(
         other = len(wide) - len(same)
         sentence = (
             f"In all {_cases(len(wide), w, source)} with {group_words}, "
-            f"{_better(wide, w, source, p)}{cite_cases(wide, inputs, w)}."
+            f"{_better(wide, w, source, p)}{cite_cases(wide, inputs, w, 'this extent')}."
         )
         if situation.setting not in UNKNOWN_VALUES and other:
             sentence += (
@@ -555,7 +571,8 @@ def expect(inputs: DraftInputs, w: Writer, p: Phrases, detailed: bool) -> Sectio
     synthesis = similar if use_similar else inputs.topic_synthesis
     label = "synthesis of cases like yours" if use_similar else "topic synthesis"
     group_cases = [m.case for m in inputs.matches] if use_similar else list(inputs.topic_cases)
-    cite = cite_cases(group_cases, inputs, w)
+    whose_group = _like(p) if use_similar else ALL
+    cite = cite_cases(group_cases, inputs, w, whose_group)
     timing = synthesis.time_to_response_weeks
     if timing.median is not None:
         whose = _like(p) if use_similar else "all reported cases"
@@ -604,7 +621,7 @@ def expect(inputs: DraftInputs, w: Writer, p: Phrases, detailed: bool) -> Sectio
             f"In the {_like(p)}, side effects were reported for "
             f"{w.number(events.count, 'synthesis of cases like yours: patients with side effects')}"
             f" of {w.number(events.total, 'synthesis of cases like yours: patients')}"
-            f"{cite_cases(matched, inputs, w)}."
+            f"{cite_cases(matched, inputs, w, _like(p))}."
         )
         top = similar.adverse_events[:3]
         if top:
@@ -655,7 +672,7 @@ def evidence_date_sentence(inputs: DraftInputs, w: Writer) -> str:
 
 def certainty(inputs: DraftInputs, w: Writer, p: Phrases, detailed: bool) -> Section:
     topic = inputs.topic_synthesis
-    cite = cite_cases(inputs.topic_cases, inputs, w)
+    cite = cite_cases(inputs.topic_cases, inputs, w, ALL)
     wording = _certainty_wording(inputs, w)
     if cite and wording.endswith("."):
         wording = wording[:-1] + cite + "."
@@ -730,7 +747,7 @@ def questions(
             )
             question += (
                 f" ({informed} of all {_cases(gap.total, w, f'{source}: cases')} tell us about "
-                f"this{cite_cases(inputs.topic_cases, inputs, w)}.)"
+                f"this{cite_cases(inputs.topic_cases, inputs, w, ALL)}.)"
             )
         gap_items.append(question)
     items.extend(gap_items if detailed else gap_items[:3])

@@ -81,6 +81,8 @@ class Writer:
     def __init__(self) -> None:
         self._numbers: dict[tuple[str, str], None] = {}
         self.references: list[Reference] = []
+        # The publications a named group of cases cites, worked out once per draft.
+        self.groups: dict[str, tuple[int, ...]] = {}
 
     def number(self, value: float | int | Decimal, source: str) -> str:
         text = format_number(value)

@@ -36,7 +36,7 @@ from evidencepress.evidence.synthesis import CaseData, Synthesis
 from evidencepress.evidence.topic_definition import GlossaryTerm, TopicDefinition
 
 from . import draft_sections as sections_
-from . import readability
+from . import readability, safety
 from .draft_sections import (
     MAX_CASES_LISTED,
     MAX_SOURCES_CITED,
@@ -126,6 +126,8 @@ class DraftInputs:
     case_references: Mapping[int, Reference] = field(default_factory=dict)
     # Plain names of treatment slugs ("electron-beam-radiotherapy" -> "Electron beam ...").
     treatment_names: Mapping[str, str] = field(default_factory=dict)
+    # The topic's approved safety rules this reader's request met (summaries.safety.evaluate).
+    fired_rules: tuple[safety.FiredRule, ...] = ()
 
 
 # --- output ------------------------------------------------------------------------------------
@@ -180,6 +182,10 @@ def draft_summary(situation: Situation, inputs: DraftInputs) -> Draft:
     if demo:
         sections.append(sections_.demo_notice(inputs, w))
     sections.append(sections_.about(situation, inputs, w, phrases))
+    if inputs.fired_rules:  # what the reader's situation needs, near the top (safety rules)
+        sections.append(
+            Section("safety", safety.HEADING, safety.draft_blocks(inputs.fired_rules, w.quote))
+        )
     own, team_question = sections_.your_question(situation, inputs, w, phrases, asked)
     if own is not None:
         sections.append(own)

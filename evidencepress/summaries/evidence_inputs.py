@@ -1,6 +1,6 @@
 """Gather a topic's evidence as plain data and draft a reader's summary from it (a selector).
 
-The only Django-side step of drafting: it reads the topic report (`evidence.selection`), the
+The only Django-side step of drafting: it reads the topic report (`evidence.topic_reports`), the
 sourced facts about the topic's treatment and the publications to cite, then hands plain data to
 the pure `matching` and `drafting` modules. A fixed number of queries whatever the number of
 cases: the topic report's, plus one each for facts, publications and treatment names.
@@ -9,13 +9,15 @@ cases: the topic report's, plus one each for facts, publications and treatment n
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from evidencepress.evidence.models import EvidenceFact, Publication, Topic, Treatment
 from evidencepress.evidence.querysets import unshown_publication_fields
 from evidencepress.evidence.references import publication_reference as ama_reference
-from evidencepress.evidence.selection import TopicReport, topic_report
+from evidencepress.evidence.rulesets import active_safety_rules
 from evidencepress.evidence.synthesis import synthesise
 from evidencepress.evidence.topic_definition import definition_for
+from evidencepress.evidence.topic_reports import TopicReport, topic_report
 
 from .drafting import (
     Draft,
@@ -28,6 +30,7 @@ from .drafting import (
 )
 from .matching import Situation, match_cases
 from .phrasing import Phrases
+from .safety import FiredRule, ReaderAnswers, answers_from_situation, evaluate
 
 
 def publication_reference(publication: Publication) -> Reference:
@@ -99,6 +102,21 @@ def draft_inputs(report: TopicReport, situation: Situation) -> DraftInputs:
     )
 
 
-def draft_for_topic(topic: Topic, situation: Situation) -> Draft:
-    """Draft the plain-language summary of `topic` for a reader in `situation`."""
-    return draft_summary(situation, draft_inputs(topic_report(topic), situation))
+def fired_rules(topic: Topic, reader: ReaderAnswers) -> tuple[FiredRule, ...]:
+    """The topic's approved safety rules that the reader's answers and free text meet."""
+    from .forms import questionnaire_for  # the questions the reader was asked
+
+    return evaluate(active_safety_rules(topic), reader, questionnaire_for(topic))
+
+
+def draft_for_topic(
+    topic: Topic, situation: Situation, *, reader: ReaderAnswers | None = None
+) -> Draft:
+    """Draft the plain-language summary of `topic` for a reader in `situation`.
+
+    `reader` is everything the reader answered, free text included (`safety.reader_answers`
+    of a stored request); without it the safety rules read the situation alone.
+    """
+    inputs = draft_inputs(topic_report(topic), situation)
+    fired = fired_rules(topic, reader or answers_from_situation(situation))
+    return draft_summary(situation, replace(inputs, fired_rules=fired))

@@ -13,7 +13,8 @@ from django.conf import settings
 
 from evidencepress.core.text import strip_invisible
 from evidencepress.evidence.models import Topic, Treatment
-from evidencepress.evidence.vocabulary import BUILTIN
+from evidencepress.evidence.topic_definition import Option, Question, definition_for
+from evidencepress.evidence.vocabulary import BUILTIN, UNKNOWN, UNSURE
 
 CONSENT_VERSION = "2026-11-1"
 DEMO_TOPIC_SLUG = "imiquimod-angiosarcoma"
@@ -75,66 +76,132 @@ def consent_sentence() -> str:
     )
 
 
+FOR_WHOM_CHOICES = [("self", "Myself"), ("other", "Someone I care for")]
+# Limits and plain errors of the questionnaire's number questions, by key.
+NUMBER_LIMITS: dict[str, tuple[int, int, dict[str, str]]] = {
+    "lesion_size_mm": (
+        1,
+        500,
+        {
+            "invalid": "Write the size as a whole number of millimetres, like 15.",
+            "min_value": "The size must be at least 1 millimetre.",
+            "max_value": "That is more than 50 centimetres. Check the number, or leave it empty.",
+        },
+    ),
+    "lesion_count": (
+        1,
+        200,
+        {
+            "invalid": "Write the number as a whole number, like 3.",
+            "min_value": "Write at least 1, or leave it empty.",
+            "max_value": "Write a number up to 200, or leave it empty.",
+        },
+    ),
+}
+NOT_SURE_VALUES = (UNSURE, UNKNOWN)
+
+
+def _legacy_questionnaire() -> tuple[Question, ...]:
+    """The questions of a topic stored before topics held definitions (issue #16 §1).
+
+    Transitional: once every topic holds its definition (the topic-definition migration does
+    this for existing topics), `questionnaire_for` never reaches here and this goes with BUILTIN.
+    """
+
+    def options(pairs: list[tuple[str, str]]) -> tuple[Option, ...]:
+        return tuple(Option(value, label) for value, label in pairs)
+
+    return (
+        Question("setting", "choice", "Where did the angiosarcoma start?", "", "setting",
+                 options(SETTING_CHOICES)),
+        Question("site", "text", "Where on the body is it now?",
+                 "For example: scalp, nose, left breast. Leave empty if you are not sure.", "site"),
+        Question("lesion_size_mm", "number",
+                 "How big is the largest patch or lump, in millimetres?",
+                 "10 millimetres is 1 centimetre. Leave empty if you are not sure.",
+                 "lesion_size_mm"),
+        Question("lesion_count", "number", "How many patches or lumps are there?",
+                 "Leave empty if you are not sure.", "lesion_count"),
+        Question("lesion_depth", "choice", "What does it look like?", "", "lesion_depth",
+                 options(DEPTH_CHOICES)),
+        Question("surgery_possible", "yes_no", "Have your doctors said that surgery is possible?",
+                 "", "surgery_candidate"),
+    )  # fmt: skip
+
+
+def questionnaire_for(topic: Topic | None) -> tuple[Question, ...]:
+    """The topic's own questions (its definition's questionnaire), in its order."""
+    if topic is None:
+        return ()
+    if not getattr(topic, "definition", None):
+        return _legacy_questionnaire()
+    return definition_for(topic).questionnaire
+
+
+def question_field(question: Question) -> forms.Field:
+    """The form field that asks one of a topic's questions, in plain words."""
+    common: dict[str, Any] = {"label": question.label, "help_text": question.help_text}
+    if question.kind == "choice":
+        choices = [(option.value, option.label) for option in question.options]
+        not_sure = next((v for v, _ in choices if v in NOT_SURE_VALUES), None)
+        return forms.ChoiceField(
+            choices=choices,
+            initial=not_sure,
+            required=question.required or not_sure is not None,
+            widget=forms.RadioSelect,
+            error_messages={
+                "required": "Choose one answer, or “Not sure”." if not_sure else "Choose one.",
+                "invalid_choice": "Choose one of the answers shown.",
+            },
+            **common,
+        )
+    if question.kind == "yes_no":
+        return forms.ChoiceField(
+            choices=SURGERY_CHOICES,
+            initial=UNSURE,
+            widget=forms.RadioSelect,
+            error_messages={"required": "Choose one answer, or “Not sure”."},
+            **common,
+        )
+    if question.kind == "number":
+        low, high, messages = NUMBER_LIMITS.get(
+            question.key,
+            (0, 10_000, {"invalid": "Write a whole number, like 3, or leave it empty."}),
+        )
+        return forms.IntegerField(
+            required=question.required,
+            min_value=low,
+            max_value=high,
+            widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+            error_messages=messages,
+            **common,
+        )
+    return forms.CharField(required=question.required, max_length=100, **common)
+
+
 class SummaryRequestForm(forms.Form):
+    """The request form: the topic's own questions (its questionnaire), then the same for all.
+
+    The topic is chosen first (`topic=` or, when bound, the posted topic) and decides which
+    questions are asked; they are inserted after "Who is this summary for?".
+    """
+
     topic = forms.ModelChoiceField(
         label="Which treatment and condition is your question about?",
         queryset=Topic.objects.all(),
         to_field_name="slug",
         empty_label=None,
+        widget=forms.HiddenInput,
         error_messages={"invalid_choice": "Choose one of the topics in the list."},
     )
-    setting = forms.ChoiceField(
-        label="Where did the angiosarcoma start?",
-        choices=SETTING_CHOICES,
-        initial="unsure",
+    for_whom = forms.ChoiceField(
+        label="Who is this summary for?",
+        help_text="If it is for someone you care for, answer every question for them.",
+        choices=FOR_WHOM_CHOICES,
+        initial="self",
+        required=False,  # "Myself" is chosen until the reader changes it
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose one answer, or “Not sure”."},
-    )
-    site = forms.CharField(
-        label="Where on the body is it now?",
-        help_text="For example: scalp, nose, left breast. Leave empty if you are not sure.",
-        required=False,
-        max_length=100,
-    )
-    lesion_size_mm = forms.IntegerField(
-        label="How big is the largest patch or lump, in millimetres?",
-        help_text="10 millimetres is 1 centimetre. Leave empty if you are not sure.",
-        required=False,
-        min_value=1,
-        max_value=500,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-        error_messages={
-            "invalid": "Write the size as a whole number of millimetres, like 15.",
-            "min_value": "The size must be at least 1 millimetre.",
-            "max_value": "That is more than 50 centimetres. Check the number, or leave it empty.",
-        },
-    )
-    lesion_count = forms.IntegerField(
-        label="How many patches or lumps are there?",
-        help_text="Leave empty if you are not sure.",
-        required=False,
-        min_value=1,
-        max_value=200,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-        error_messages={
-            "invalid": "Write the number as a whole number, like 3.",
-            "min_value": "Write at least 1, or leave it empty.",
-            "max_value": "Write a number up to 200, or leave it empty.",
-        },
-    )
-    lesion_depth = forms.ChoiceField(
-        label="What does it look like?",
-        choices=DEPTH_CHOICES,
-        initial="unknown",
-        widget=forms.RadioSelect,
-        error_messages={"required": "Choose one answer, or “Not sure”."},
-    )
-    surgery_possible = forms.ChoiceField(
-        label="Have your doctors said that surgery is possible?",
-        choices=SURGERY_CHOICES,
-        initial="unsure",
-        widget=forms.RadioSelect,
-        error_messages={"required": "Choose one answer, or “Not sure”."},
+        error_messages={"invalid_choice": "Choose “Myself” or “Someone I care for”."},
     )
     prior_treatments = forms.MultipleChoiceField(
         label="Treatments you have had before",
@@ -193,16 +260,40 @@ class SummaryRequestForm(forms.Form):
     # Honeypot: hidden from people by CSS and from screen readers; bots fill it in.
     website = forms.CharField(label="Leave this empty", required=False, max_length=200)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, topic: Topic | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.chosen_topic = self._choose_topic(topic)
+        if self.chosen_topic is not None and not self.is_bound:
+            self.initial["topic"] = self.chosen_topic.slug
+        self.questions = questionnaire_for(self.chosen_topic)
+        fields = list(self.fields.items())
+        at = [name for name, _ in fields].index("for_whom") + 1
+        asked = [(q.key, question_field(q)) for q in self.questions]
+        self.fields = dict(fields[:at] + asked + fields[at:])
         treatments = [(t.slug, t.name) for t in Treatment.objects.order_by("name")]
         self.fields["prior_treatments"].choices = treatments  # type: ignore[attr-defined]
         self.fields["current_treatments"].choices = treatments  # type: ignore[attr-defined]
-        if not self.is_bound and Topic.objects.filter(slug=DEMO_TOPIC_SLUG).exists():
-            self.initial.setdefault("topic", DEMO_TOPIC_SLUG)
         self.fields["consent"].help_text = consent_sentence()
         self.fields[HONEYPOT_FIELD].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
         self._describe_fields()
+
+    def _choose_topic(self, topic: Topic | None) -> Topic | None:
+        """The posted topic when bound (`topic` if it is that one); else `topic`, the demo
+        topic, or the first topic."""
+        if self.is_bound:
+            slug = self.data.get("topic")
+            if topic is not None and topic.slug == slug:
+                return topic
+            return Topic.objects.filter(slug=slug).first() if isinstance(slug, str) else None
+        if topic is not None:
+            return topic
+        topics = Topic.objects.order_by("name")
+        return topics.filter(slug=DEMO_TOPIC_SLUG).first() or topics.first()
+
+    @property
+    def question_fields(self) -> list[forms.BoundField]:
+        """The topic's questions, as bound fields in the questionnaire's order."""
+        return [self[question.key] for question in self.questions]
 
     def _describe_fields(self) -> None:
         """Point each input at its hint and error text (aria-describedby) for screen readers."""
@@ -221,6 +312,9 @@ class SummaryRequestForm(forms.Form):
         super().full_clean()
         self._describe_fields()
 
+    def clean_for_whom(self) -> str:
+        return str(self.cleaned_data.get("for_whom") or "self")
+
     def clean_email(self) -> str:
         email: str = self.cleaned_data["email"]
         if not is_public_mail_domain(email.rpartition("@")[2]):
@@ -235,16 +329,17 @@ class SummaryRequestForm(forms.Form):
     def situation(self) -> dict[str, Any]:
         """The answers about the reader's illness, as stored (encrypted) with the request."""
         data = self.cleaned_data
-        return {
-            "setting": data["setting"],
-            "site": strip_invisible(data["site"]).strip(),
-            "lesion_size_mm": data["lesion_size_mm"],
-            "lesion_count": data["lesion_count"],
-            "lesion_depth": data["lesion_depth"],
-            "surgery_possible": data["surgery_possible"],
-            "prior_treatments": sorted(data["prior_treatments"]),
-            "prior_treatments_other": strip_invisible(data["prior_treatments_other"]).strip(),
-            "current_treatments": sorted(data["current_treatments"]),
-            "current_treatments_other": strip_invisible(data["current_treatments_other"]).strip(),
-            "question": strip_invisible(data["question"]).strip(),
-        }
+        answers: dict[str, Any] = {"for_whom": data["for_whom"]}
+        for question in self.questions:
+            value = data[question.key]
+            answers[question.key] = (
+                strip_invisible(value).strip() if isinstance(value, str) else value
+            )
+        answers.update(
+            prior_treatments=sorted(data["prior_treatments"]),
+            prior_treatments_other=strip_invisible(data["prior_treatments_other"]).strip(),
+            current_treatments=sorted(data["current_treatments"]),
+            current_treatments_other=strip_invisible(data["current_treatments_other"]).strip(),
+            question=strip_invisible(data["question"]).strip(),
+        )
+        return answers

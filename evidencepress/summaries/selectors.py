@@ -6,6 +6,7 @@ from typing import Any
 
 from .matching import FOR_WHOM, Situation
 from .models import SummaryRequest
+from .safety import FiredRule, reader_answers
 
 
 def _optional_int(value: Any) -> int | None:
@@ -40,6 +41,13 @@ def request_situation(summary_request: SummaryRequest) -> Situation:
 def _for_whom(value: Any) -> str:
     """Who the summary is for ("self" unless the reader said someone they care for)."""
     return str(value) if value in FOR_WHOM else "self"
+
+
+def request_fired_rules(summary_request: SummaryRequest) -> tuple[FiredRule, ...]:
+    """The topic's approved safety rules that this request's answers and free text meet."""
+    from .evidence_inputs import fired_rules
+
+    return fired_rules(summary_request.topic, reader_answers(summary_request.situation or {}))
 
 
 def requests_for_email(email: str) -> list[SummaryRequest]:

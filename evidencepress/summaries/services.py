@@ -27,6 +27,7 @@ from .access import can_access_requests, can_approve_clinically
 from .delivery import summary_send
 from .exceptions import SummaryRequestError
 from .models import SummaryRequest
+from .safety import missing_statements, reader_answers
 
 Status = SummaryRequest.Status
 OBJECT_TYPE = "summary_request"
@@ -135,7 +136,11 @@ def summary_request_draft(
     )
     if text is None:
         try:
-            draft = draft_for_topic(summary_request.topic, request_situation(summary_request))
+            draft = draft_for_topic(
+                summary_request.topic,
+                request_situation(summary_request),
+                reader=reader_answers(summary_request.situation or {}),
+            )
         except ValueError as error:
             # An answer that is not a value of the topic's definition (e.g. the definition
             # changed after the reader asked): say which, and change nothing.
@@ -193,6 +198,15 @@ def summary_request_review(
     return summary_request
 
 
+def request_missing_statements(summary_request: SummaryRequest) -> dict[str, tuple[str, ...]]:
+    """The fired safety rules whose statements the request's current text leaves out, by title."""
+    from .selectors import request_fired_rules
+
+    fired = request_fired_rules(summary_request)
+    missing = missing_statements(fired, summary_request.drafted_text or "")
+    return {rule.title: missing[rule.id] for rule in fired if rule.id in missing}
+
+
 @transaction.atomic
 def summary_request_approve(
     *,
@@ -207,6 +221,13 @@ def summary_request_approve(
     """
     _require_editor(user)
     _require_status(summary_request, {Status.IN_REVIEW}, "approved")
+    missing = request_missing_statements(summary_request)
+    if missing:
+        raise SummaryRequestError(
+            "The summary leaves out what the safety rules require for this reader ("
+            + ", ".join(missing)
+            + "). Put their statements back, word for word, or draft again from the evidence."
+        )
     now = timezone.now()
     if role == "editor":
         if summary_request.clinician_approved_by_id == user.pk:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django import forms
 from django.db import DatabaseError
@@ -17,6 +18,7 @@ from evidencepress.core.client import client_ip
 from evidencepress.core.exceptions import RateLimitUnavailable
 from evidencepress.core.middleware import text_fields_only
 from evidencepress.core.views import csrf_failure_retry
+from evidencepress.evidence.models import Topic
 
 from . import ratelimit
 from .crypto import EncryptionUnavailable
@@ -47,14 +49,24 @@ def _typed_again(request: HttpRequest) -> HttpResponse:
 
     Only re-shown, never stored or logged; Django's widgets escape every value.
     """
+    slug = request.POST.get("topic", "")
+    form = SummaryRequestForm(topic=Topic.objects.filter(slug=slug).first())
     initial = {}
-    for name, field in SummaryRequestForm.base_fields.items():
+    for name, field in form.fields.items():
         if name == HONEYPOT_FIELD or name not in request.POST:
             continue
         multiple = isinstance(field, forms.MultipleChoiceField)
         initial[name] = request.POST.getlist(name) if multiple else request.POST.get(name)
-    form = SummaryRequestForm(initial=initial)
-    return render(request, "summaries/request_form.html", {"form": form, "csrf_retry": True})
+    form = SummaryRequestForm(initial=initial, topic=form.chosen_topic)
+    return _form_page(request, form, csrf_retry=True)
+
+
+def _form_page(
+    request: HttpRequest, form: SummaryRequestForm, *, status: int = 200, **extra: Any
+) -> HttpResponse:
+    """The form page: the topic chooser (a GET form) above the chosen topic's questions."""
+    context = {"form": form, "topics": Topic.objects.order_by("name"), **extra}
+    return render(request, "summaries/request_form.html", context, status=status)
 
 
 @text_fields_only
@@ -65,14 +77,15 @@ def _typed_again(request: HttpRequest) -> HttpResponse:
 def request_form(request: HttpRequest) -> HttpResponse:
     address = _client_address(request)
     if request.method != "POST":
-        form = SummaryRequestForm()
-        return render(request, "summaries/request_form.html", {"form": form})
+        slug = request.GET.get("topic", "")
+        chosen = Topic.objects.filter(slug=slug).first() if isinstance(slug, str) else None
+        return _form_page(request, SummaryRequestForm(topic=chosen))
     if ratelimit.is_limited("address", address):
         return _too_many(request)
     form = SummaryRequestForm(request.POST)
     if not form.is_valid():
         # 200 with the errors beside their fields (test plan D5), not a 4xx page.
-        return render(request, "summaries/request_form.html", {"form": form})
+        return _form_page(request, form)
     if form.is_spam:
         # Looks like success to the bot; nothing is stored.
         try:
@@ -99,7 +112,7 @@ def request_form(request: HttpRequest) -> HttpResponse:
         # is told so, and the log gets the error's type and text only (never the form data).
         logger.error("summary request refused: %s: %s", type(exc).__name__, exc)
         form.add_error(None, UNAVAILABLE)
-        return render(request, "summaries/request_form.html", {"form": form}, status=503)
+        return _form_page(request, form, status=503)
     return redirect("summaries:request_sent")
 
 

@@ -20,7 +20,7 @@ from evidencepress.articles.models import ArticlePage
 from evidencepress.demo.articles import draw_cream_diagram
 from evidencepress.evidence.certainty import plain_wording
 from evidencepress.evidence.models import Publication
-from evidencepress.evidence.selection import topic_report
+from evidencepress.evidence.topic_reports import topic_report
 
 from .conftest import complete_body
 

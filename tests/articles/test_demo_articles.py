@@ -18,7 +18,7 @@ from evidencepress.articles.models import (
 )
 from evidencepress.demo.articles import IMAGE_TITLE, read_articles_data
 from evidencepress.demo.loader import load_demo, remove_demo
-from evidencepress.evidence.selection import topic_report
+from evidencepress.evidence.topic_reports import topic_report
 
 DEMO_LABEL = "Demonstration data — not medical evidence"
 MAIN_SLUG = "imiquimod-cream-angiosarcoma"

@@ -23,7 +23,7 @@ from evidencepress.core.content_version import (
     watched_tables,
 )
 from evidencepress.core.models import ContentVersion
-from evidencepress.evidence import selection
+from evidencepress.evidence import topic_reports
 from evidencepress.evidence.models import Publication, ReportedPatient, Topic
 
 from ..site.conftest import SmallSite, build_small_site
@@ -35,7 +35,7 @@ def _version() -> int:
 
 
 def _empty_process_caches() -> None:
-    selection._report_cache.clear()
+    topic_reports._report_cache.clear()
     rendering.rendered_bodies.clear()
     for memo in (
         article_models._publications_memo,
@@ -151,10 +151,10 @@ def test_a_change_made_without_signals_reaches_the_next_page_view(
 
 def test_the_topic_report_follows_a_bulk_update(site_outside_transactions: SmallSite) -> None:
     site = site_outside_transactions
-    before = selection.topic_report(site.topic)
-    assert selection.topic_report(site.topic).synthesis is before.synthesis  # reused
+    before = topic_reports.topic_report(site.topic)
+    assert topic_reports.topic_report(site.topic).synthesis is before.synthesis  # reused
     ReportedPatient.objects.filter(topic=site.topic).update(response="complete")
-    after = selection.topic_report(site.topic)
+    after = topic_reports.topic_report(site.topic)
     assert after.synthesis is not before.synthesis
     assert [case.response for case in after.cases] == ["complete"]
 
@@ -165,10 +165,10 @@ def test_a_report_computed_inside_a_transaction_is_not_kept(
     site = site_outside_transactions
     with transaction.atomic():
         ReportedPatient.objects.filter(topic=site.topic).update(response="partial")
-        inside = selection.topic_report(site.topic)
+        inside = topic_reports.topic_report(site.topic)
         assert [case.response for case in inside.cases] == ["partial"]
         transaction.set_rollback(True)
-    outside = selection.topic_report(site.topic)
+    outside = topic_reports.topic_report(site.topic)
     assert [case.response for case in outside.cases] != ["partial"]
 
 

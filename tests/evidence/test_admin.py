@@ -21,7 +21,7 @@ from evidencepress.evidence.models import (
     Topic,
     Treatment,
 )
-from evidencepress.evidence.selection import CaseFilters, topic_report
+from evidencepress.evidence.topic_reports import CaseFilters, topic_report
 
 pytestmark = pytest.mark.django_db
 

@@ -22,8 +22,8 @@ from evidencepress.evidence.models import (
     Appraisal,
     Topic,
 )
-from evidencepress.evidence.selection import summarise_topic
-from evidencepress.evidence.selectors import published_topics
+from evidencepress.evidence.published import published_topics
+from evidencepress.evidence.topic_reports import summarise_topic
 
 from ..factories import (
     AdverseEventFactory,
@@ -249,9 +249,18 @@ TYPES = {
 
 
 def conforms(instance: Any, schema: dict[str, Any], document: dict[str, Any], where: str) -> None:
-    """A small JSON Schema check (type, required, properties, items, enum, $ref, oneOf)."""
+    """A small JSON Schema check (type, required, properties, items, enum, $ref, oneOf, anyOf,
+    additionalProperties); schemathesis checks every answer in full (test_api_fuzz.py)."""
     if "$ref" in schema:
         schema = resolve_ref(document, schema["$ref"])
+    if "anyOf" in schema:
+        errors = []
+        for option in schema["anyOf"]:
+            try:
+                conforms(instance, option, document, where)
+            except AssertionError as error:
+                errors.append(str(error))
+        assert len(errors) < len(schema["anyOf"]), f"{where}: {errors}"
     if "oneOf" in schema:
         errors = []
         for option in schema["oneOf"]:
@@ -287,7 +296,8 @@ def conforms(instance: Any, schema: dict[str, Any], document: dict[str, Any], wh
             elif isinstance(schema.get("additionalProperties"), dict):
                 conforms(value, schema["additionalProperties"], document, f"{where}.{key}")
             else:
-                assert not properties, f"{where}: {key} is not described"
+                closed = schema.get("additionalProperties") is False or properties
+                assert not closed, f"{where}: {key} is not described"
     if isinstance(instance, list) and "items" in schema:
         for index, item in enumerate(instance):
             conforms(item, schema["items"], document, f"{where}[{index}]")
@@ -347,6 +357,55 @@ def test_real_responses_match_the_openapi_schemas(document: dict[str, Any]) -> N
     data["current_evidence"]["synthesis"]["patients"] = "four"
     with pytest.raises(AssertionError, match="patients"):
         conforms(data, {"$ref": "#/components/schemas/TopicDetail"}, document, "changed")
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["page=%C2%B2", "page=%D9%A3", "page=0", "page=1.0", "include_demo=TRUE", "include_demo=1"],
+    ids=["superscript-two", "arabic-indic-three", "zero", "decimal", "upper-case", "one"],
+)
+def test_parameters_outside_the_documented_types_get_400(published: Topic, query: str) -> None:
+    """A page is ASCII digits (Python's isdigit() also takes "²", which int() refuses: that was a
+    500), and include_demo is the document's boolean, true or false as written."""
+    status, data = get(Client(), f"/api/v1/topics/imiquimod-as/cases/?{query}")
+    assert status == 400 and data["error"]["status"] == 400
+
+
+def test_the_document_components_are_the_answer_models_schemas(document: dict[str, Any]) -> None:
+    """Generated, not written: each answer's schema is its pydantic model's (serialization)."""
+    from pydantic.json_schema import models_json_schema
+
+    from evidencepress.evidence.api import schema
+
+    _, generated = models_json_schema(
+        [(model, "serialization") for model in schema.ANSWERS], ref_template=schema.REF_TEMPLATE
+    )
+    assert document["components"]["schemas"] == generated["$defs"]
+    answers = {
+        operation["get"]["operationId"]: operation["get"]["responses"]["200"]["content"][
+            "application/json"
+        ]["schema"]
+        for operation in document["paths"].values()
+    }
+    assert answers["listTopics"] == {"$ref": "#/components/schemas/TopicList"}
+    assert answers["getTopic"] == {"$ref": "#/components/schemas/TopicDetail"}
+    assert answers["listCases"] == {"$ref": "#/components/schemas/CasePage"}
+
+
+def test_an_answer_that_does_not_fit_its_model_is_never_sent() -> None:
+    from pydantic import ValidationError
+
+    from evidencepress.evidence.api import schema, views
+
+    error = {"error": {"status": 404, "message": "No."}}
+    assert views.respond(schema.Error, error, 404).status_code == 404
+    for wrong in (
+        {**error, "curator_notes": "x"},  # a key the document does not declare
+        {"error": {"status": "404", "message": "No."}},  # a number sent as text
+        {"error": {"message": "No."}},  # a declared key missing
+    ):
+        with pytest.raises(ValidationError):
+            views.respond(schema.Error, wrong, 404)
 
 
 @pytest.mark.parametrize("method", ["QUERY", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"])

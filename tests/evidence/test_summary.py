@@ -17,7 +17,7 @@ from evidencepress.evidence.models import (
     Topic,
     Treatment,
 )
-from evidencepress.evidence.selection import CaseFilters, select_cases, summarise_topic
+from evidencepress.evidence.topic_reports import CaseFilters, select_cases, summarise_topic
 
 pytestmark = pytest.mark.django_db
 
@@ -163,7 +163,7 @@ def test_every_exported_column_is_documented() -> None:
 
 def test_topic_report_brings_appraisal_certainty_and_gaps_together(topic: Topic) -> None:
     from evidencepress.evidence.models import Appraisal, ResearchQuestion
-    from evidencepress.evidence.selection import topic_report
+    from evidencepress.evidence.topic_reports import topic_report
 
     Appraisal.objects.create(publication=Publication.objects.get(pmid="1"), demographics="yes")
     ResearchQuestion.objects.create(topic=topic, question="Sun protection?", measure="long_term")
@@ -178,7 +178,7 @@ def test_topic_report_brings_appraisal_certainty_and_gaps_together(topic: Topic)
 
 def reference_cases(topic: Topic) -> list[object]:
     """The slow path: model instances turned into CaseData one by one."""
-    from evidencepress.evidence.selection import to_case_data
+    from evidencepress.evidence.topic_reports import to_case_data
 
     patients = (
         ReportedPatient.objects.filter(topic=topic)
@@ -205,7 +205,7 @@ def test_cached_rows_follow_every_change_to_the_cases(
     django_assert_num_queries: object,
 ) -> None:
     """Outside a transaction select_cases reuses rows it has read; no change may be missed."""
-    from evidencepress.evidence.selection import _row_cache
+    from evidencepress.evidence.topic_reports import _row_cache
 
     _row_cache.clear()
     topic = Topic.objects.create(name="Cached", slug="cached", treatment="T", condition="C")
@@ -253,7 +253,7 @@ def test_cached_rows_follow_every_change_to_the_cases(
 
     # Whole reports are kept too, and recomputed as soon as any input changes.
     from evidencepress.evidence.models import Appraisal
-    from evidencepress.evidence.selection import topic_report
+    from evidencepress.evidence.topic_reports import topic_report
 
     first = topic_report(topic)
     renamed = Topic.objects.get(pk=topic.pk)

@@ -13,7 +13,8 @@ from lxml import etree
 from evidencepress.core.content_version import one_bump_per_table, triggered_tables
 from evidencepress.core.models import ContentVersion
 from evidencepress.evidence.models import Publication, ReportedPatient, Topic
-from evidencepress.literature.importer import ImportRejected, _Index, _Known, import_items
+from evidencepress.literature.dedupe import Index, Known
+from evidencepress.literature.importer import ImportRejected, import_items
 from evidencepress.literature.models import ImportBatch
 from evidencepress.literature.records import (
     Author,
@@ -153,13 +154,13 @@ def test_of_two_publications_without_pmid_sharing_a_title_the_older_is_matched()
 
 def test_publications_sharing_a_title_are_tried_oldest_first_whatever_order_they_come_in() -> None:
     """A batch may learn of an older publication with a known title later (through its DOI)."""
-    index = _Index()
+    index = Index()
     key = ("a shared title", 2019)
     by_kato = {"authors": [{"last_name": "Kato"}]}
-    written_here = _Known(None, None, None, None, key, "c", None, **by_kato)  # type: ignore[arg-type]
-    for known in (_Known(5, "5", None, None, key, "a", None, **by_kato), written_here):  # type: ignore[arg-type]
+    written_here = Known(None, None, None, None, key, "c", None, **by_kato)  # type: ignore[arg-type]
+    for known in (Known(5, "5", None, None, key, "a", None, **by_kato), written_here):  # type: ignore[arg-type]
         index.add(known)
-    index.add(_Known(3, None, "10.1/x", None, key, "b", None, authors='[{"last_name": "Kato"}]'))
+    index.add(Known(3, None, "10.1/x", None, key, "b", None, authors='[{"last_name": "Kato"}]'))
     assert [k.pk for k in index.by_title[key]] == [3, 5, None]
     values = {
         "pmid": "9",

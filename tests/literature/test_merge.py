@@ -22,7 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evidencepress.evidence.models import Publication
-from evidencepress.literature.importer import SOURCE_RANK, ImportResult, import_items, import_path
+from evidencepress.literature.importer import ImportResult, import_items, import_path
+from evidencepress.literature.merge import SOURCE_RANK
 from evidencepress.literature.parsers import parse_path
 from evidencepress.literature.records import PARSERS_REVISION, Author, ParsedRecord
 

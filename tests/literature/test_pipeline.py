@@ -24,7 +24,7 @@ from lxml import etree
 
 from bench.generate_medline import write as generate
 from evidencepress.evidence.models import Publication, Topic
-from evidencepress.literature import importer, pipeline
+from evidencepress.literature import importer, merge, pipeline
 from evidencepress.literature.importer import ImportRejected, import_path
 from evidencepress.literature.models import ImportBatch
 from evidencepress.literature.parsers import medline_xml, parse_path
@@ -40,7 +40,7 @@ pytestmark = pytest.mark.django_db
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<PubmedArticleSet>\n'
-COMPARED = importer._IMPORTED_FIELDS  # every field an import writes
+COMPARED = merge.IMPORTED_FIELDS  # every field an import writes
 SMALL_CHUNKS = 2048  # bytes: a few records of article() below, one or two generated ones
 
 

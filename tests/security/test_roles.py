@@ -194,6 +194,7 @@ SUMMARY_EDITOR_REACH = {
     "wagtailadmin_javascript_catalog",
     "wagtailadmin_dismissibles",
     "summaries_admin:index",
+    "summaries_rules:index",  # the topics' safety rules (issue #15 §2)
 }
 # Not walked: the logout (ends the session), the password-reset pages (open to anyone), and
 # Wagtail's deliberate test error page.

@@ -1,8 +1,12 @@
 """The page cache: anonymous readers get stored pages; nothing personal or unpublished is stored;
-publishing and evidence changes clear it."""
+any write to what pages show (publishing, the evidence, raw SQL) moves them to new keys.
+
+The cache keys on the content version, which is only read outside a transaction (inside one
+the rows may still roll back), so these tests run with transactional_db, as requests do."""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
@@ -12,15 +16,17 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.core.management import call_command
+from django.db import connection, transaction
 from django.http import HttpResponse
-from django.test import Client, RequestFactory, TestCase, override_settings
+from django.test import Client, RequestFactory, override_settings
 
+from evidencepress.core import page_cache
 from evidencepress.core.page_cache import HIT_HEADER, PageCacheWSGI, response_is_cacheable
-from evidencepress.evidence.models import ReportedPatient
+from evidencepress.evidence.models import Publication, ReportedPatient
 
-from .conftest import SmallSite
+from .conftest import SmallSite, build_small_site
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 ON = {"ENABLED": True, "ALIAS": "default", "TIMEOUT": 60}
 
@@ -31,6 +37,11 @@ def page_cache_on() -> Iterator[None]:
     with override_settings(PAGE_CACHE=ON):
         yield
     caches["default"].clear()
+
+
+@pytest.fixture
+def small_site(transactional_db: None) -> SmallSite:
+    return build_small_site()
 
 
 def test_second_anonymous_view_is_served_from_the_cache_unchanged(
@@ -60,6 +71,71 @@ def test_an_evidence_change_clears_the_cache(client: Client, small_site: SmallSi
     assert client.get(small_site.topic_page.url)[HIT_HEADER] == "hit"
     ReportedPatient.objects.get(label="Case A").save()
     assert client.get(small_site.topic_page.url)[HIT_HEADER] == "miss"
+
+
+def test_a_raw_sql_write_to_the_evidence_is_seen_by_the_next_reader(
+    client: Client, small_site: SmallSite
+) -> None:
+    """No signal, no call to the cache: the database's trigger alone moves the page to a new key,
+    at both the middleware and the WSGI layer, and the new page shows the change."""
+    url = small_site.article.url
+    client.get(url)
+    assert client.get(url)[HIT_HEADER] == "hit"
+    table = connection.ops.quote_name(Publication._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET title = %s WHERE id = %s",
+            ["A title changed behind the ORM", small_site.publication.pk],
+        )
+    inner = _Inner()
+    PageCacheWSGI(inner)(_environ(url), lambda *args: None)
+    assert inner.calls == 1  # the stored page is not answered from the WSGI layer
+    fresh = client.get(url)
+    assert fresh[HIT_HEADER] == "miss"
+    assert "A title changed behind the ORM" in fresh.content.decode()
+    assert client.get(url)[HIT_HEADER] == "hit"  # and the new page is stored in its turn
+
+
+def test_nothing_is_stored_or_served_inside_a_transaction(
+    client: Client, small_site: SmallSite
+) -> None:
+    """Inside a transaction the content may still roll back: the version is not read, so no page
+    is stored under it (the test client runs the view in this thread's transaction)."""
+    url = small_site.article.url
+    with transaction.atomic():
+        for _ in range(2):
+            assert HIT_HEADER not in client.get(url)
+        assert PageCacheWSGI(_Inner())._lookup(_environ(url)) is None
+    assert client.get(url)[HIT_HEADER] == "miss"
+
+
+def test_a_page_rendered_while_the_content_changed_is_not_stored(
+    client: Client, small_site: SmallSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The version is read before and after rendering; a change in between means the page
+    may already show it, so it is not stored under the version from before."""
+    keys = iter(["before", "after", "after", "after"])
+    monkeypatch.setattr(page_cache, "content_key", lambda: next(keys))
+    url = small_site.article.url
+    assert client.get(url)[HIT_HEADER] == "miss"  # read "before", then "after": not stored
+    assert client.get(url)[HIT_HEADER] == "miss"  # "after" twice: stored
+    monkeypatch.setattr(page_cache, "content_key", lambda: "after")
+    assert client.get(url)[HIT_HEADER] == "hit"
+
+
+def test_core_connects_no_receiver_to_clear_the_cache() -> None:
+    """One mechanism: the triggers. The page cache listens to no model or Wagtail signal."""
+    from django.db.models.signals import post_delete, post_save
+    from wagtail.signals import page_published, page_unpublished
+
+    receivers = []
+    for signal in (post_save, post_delete, page_published, page_unpublished):
+        # Django keeps (lookup key, weak or strong reference, is_async) per receiver.
+        refs = [entry[1] for entry in signal.receivers]
+        receivers += [ref() if isinstance(ref, weakref.ReferenceType) else ref for ref in refs]
+    assert receivers  # the introspection does see the other apps' receivers
+    assert not [r for r in receivers if getattr(r, "__module__", "") == page_cache.__name__]
+    assert not hasattr(page_cache, "page_cache_clear")
 
 
 def test_signed_in_users_are_never_served_or_stored(client: Client, small_site: SmallSite) -> None:
@@ -192,7 +268,7 @@ def test_the_wsgi_layer_sees_a_publish_at_once(client: Client, small_site: Small
     small_site.article.save_revision().publish()
     inner = _Inner()
     PageCacheWSGI(inner)(_environ(url), lambda *args: None)
-    assert inner.calls == 1  # the new generation has no stored page yet
+    assert inner.calls == 1  # the new content version has no stored page yet
 
 
 def test_an_import_clears_the_cache_although_it_writes_without_signals(
@@ -201,14 +277,14 @@ def test_an_import_clears_the_cache_although_it_writes_without_signals(
     url = small_site.topic_page.url
     client.get(url)
     assert client.get(url)[HIT_HEADER] == "hit"
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        call_command(
-            "import_literature",
-            str(fixtures_dir / "medline" / "sample.xml"),
-            "--topic",
-            small_site.topic.slug,
-            "--no-progress",
-            stdout=StringIO(),
-            stderr=StringIO(),
-        )
+    # The import commits its own transaction; nothing is called afterwards.
+    call_command(
+        "import_literature",
+        str(fixtures_dir / "medline" / "sample.xml"),
+        "--topic",
+        small_site.topic.slug,
+        "--no-progress",
+        stdout=StringIO(),
+        stderr=StringIO(),
+    )
     assert client.get(url)[HIT_HEADER] == "miss"

@@ -377,3 +377,15 @@ def test_cases_list_cites_each_case_report() -> None:
     one, two = position["publication-1"], position["publication-2"]
     assert f"- One: scalp, 15 mm across; it cleared completely [{one}]." in draft.text
     assert f"- Two: scalp, 15 mm across; it cleared completely [{two}]." in draft.text
+
+
+def test_a_group_cites_a_few_reports_and_always_a_demonstration_series() -> None:
+    from evidencepress.summaries.drafting import MAX_SOURCES_CITED, publications_to_cite
+
+    real = [a_case(f"Real {pub}-{n}", pub) for pub in range(1, 8) for n in range(3)]
+    invented = [a_case("Invented", 99, is_demo=True)]
+    chosen = publications_to_cite([*real, *invented])
+    assert len(chosen) == MAX_SOURCES_CITED + 1 and chosen[-1] == 99
+    many_series = [a_case(f"Demo {pub}", pub, is_demo=True) for pub in range(1, 500)]
+    assert len(publications_to_cite(many_series)) == MAX_SOURCES_CITED
+    assert publications_to_cite(real) == (1, 2, 3, 4, 5)

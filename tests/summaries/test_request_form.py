@@ -12,6 +12,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from evidencepress.core.models import AuditEvent
+from evidencepress.evidence.topic_definition import schema
 from evidencepress.summaries.forms import CONSENT_VERSION, UNSENDABLE_LOCAL_PART, SummaryRequestForm
 from evidencepress.summaries.models import SummaryRequest
 
@@ -101,7 +102,7 @@ def test_nothing_but_the_form_fields_is_stored(client: Client, topic: Any) -> No
     assert set(stored.situation) == {
         "setting", "site", "lesion_size_mm", "lesion_count", "lesion_depth",
         "surgery_possible", "prior_treatments", "prior_treatments_other",
-        "current_treatments", "current_treatments_other", "question",
+        "current_treatments", "current_treatments_other", "question", "for_whom",
     }  # fmt: skip
 
 
@@ -237,7 +238,11 @@ def test_form_fields_match_the_approved_list_in_the_dpia() -> None:
     ]
     approved = re.findall(r"^\|\s*`([a-z_]+)`", section, re.M)
     assert approved, "docs/dpia.md lists no approved fields"
-    assert approved == list(SummaryRequestForm.base_fields), (
+    # The topic's questions go after "for_whom"; a topic may ask any key the schema allows.
+    fixed = list(SummaryRequestForm.base_fields)
+    at = fixed.index("for_whom") + 1
+    keys = schema()["$defs"]["question"]["properties"]["key"]["enum"]
+    assert approved == [*fixed[:at], *keys, *fixed[at:]], (
         "The request form's fields differ from docs/dpia.md: update the DPIA first."
     )
 

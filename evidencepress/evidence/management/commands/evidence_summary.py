@@ -8,8 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from evidencepress.evidence.models import Topic
-from evidencepress.evidence.selection import CaseFilters, summarise_topic
 from evidencepress.evidence.synthesis import Proportion, Synthesis
+from evidencepress.evidence.topic_reports import CaseFilters, summarise_topic
 from evidencepress.evidence.views import any_improvement_label
 from evidencepress.evidence.vocabulary import vocabulary_for
 

@@ -10,7 +10,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from tqdm import tqdm
 
-from evidencepress.core.page_cache import page_cache_clear
 from evidencepress.evidence.models import Topic
 from evidencepress.literature.importer import ImportRejected, ImportResult, import_path
 from evidencepress.literature.records import LiteratureParseError
@@ -95,11 +94,7 @@ class Command(BaseCommand):
         )
         try:
             with transaction.atomic():
-                result = import_path(path, topic=topic, skip_bad=skip_bad, progress=bar.update)
-                if result.new or result.updated or result.deleted:
-                    # The importer writes with raw SQL, which sends no signals.
-                    transaction.on_commit(page_cache_clear)
-                return result
+                return import_path(path, topic=topic, skip_bad=skip_bad, progress=bar.update)
         except LiteratureParseError as exc:
             if not skip_bad:
                 raise

@@ -1,4 +1,4 @@
-"""Reads that span apps: which topics the public may see.
+"""Which topics and pages the public may see (reads that span apps).
 
 A topic is *published* when at least one live, public Wagtail page points at it: a
 `articles.TopicPage` or an `articles.ArticlePage` whose `topic` is that topic. The page models

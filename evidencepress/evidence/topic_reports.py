@@ -1,4 +1,7 @@
-"""Select the cases of a topic from the database and hand them to the synthesis as plain data.
+"""A topic's report: its cases read from the database as plain data, and what is computed from
+them (synthesis, appraisal summary, certainty, research gaps), kept per content version.
+
+(Which topics the public may see is `published.py`.)
 
 A fixed number of queries whatever the number of cases: the case rows (with the row cache: their
 versions, then only the rows not cached at that version), prior treatments, concurrent
