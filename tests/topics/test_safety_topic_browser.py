@@ -19,7 +19,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SLUG = "imiquimod-safety"
 WIDTHS = (1280, 390)
 OTHER_TOPIC = re.compile(r"angiosarcoma|stewart|lymph(o)?edema|paclitaxel|timolol", re.I)
-SAFETY = "safety: the request form asks the chosen topic's questionnaire, and for whom"
 ANSWERS = "summaries admin (safety/draftshape): the reader's answers in the topic's questionnaire"
 
 
@@ -67,7 +66,6 @@ def test_topic_page_and_article_show_the_safety_topics_live_evidence(
         assert "Every case we counted" in text and "Wife" in text and "Husband" in text
 
 
-@pytest.mark.xfail(strict=True, reason=SAFETY)
 def test_request_form_asks_the_safety_topics_questions(
     live_server: Any, browser: Any, demo_site: None
 ) -> None:
@@ -76,7 +74,8 @@ def test_request_form_asks_the_safety_topics_questions(
         assert "What was the cream prescribed for?" in text
         assert "How far does the reaction reach?" in text
         assert "Who is this summary for?" in text
-        assert not OTHER_TOPIC.search(text)
+        # The topic chooser lists every topic; the questions are this topic's only.
+        assert "Where did the angiosarcoma start?" not in text
 
 
 def test_a_readers_draft_as_the_editor_sees_it(

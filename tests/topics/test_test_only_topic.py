@@ -48,7 +48,6 @@ READER = {
 }
 LIKE_YOURS = {"Patient 1", "Patient 2", "Patient 6", "Patient 7"}
 
-SAFETY = "safety: the request form asks the chosen topic's questionnaire (not merged yet)"
 DRAFTSHAPE = "draftshape: a proper noun in the condition keeps its capital"
 
 
@@ -221,7 +220,6 @@ def test_api_gives_the_topics_values_and_column_documentation(topic: Topic, clie
 # --- the reader ----------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=SAFETY)
 def test_request_form_asks_this_topics_questions(topic: Topic, client: Client) -> None:
     _published_page(topic)
     response = client.get(reverse("summaries:request"), {"topic": SLUG})
@@ -253,7 +251,7 @@ def _situation(detail: str = "detailed") -> Any:
 
 
 def test_matching_finds_the_readers_cases_by_the_topics_weights(topic: Topic) -> None:
-    from evidencepress.evidence.selection import topic_report
+    from evidencepress.evidence.topic_reports import topic_report
     from evidencepress.summaries.matching import match_cases
 
     matches = match_cases(_situation(), topic_report(topic).cases, definition_for(topic))
