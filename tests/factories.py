@@ -52,7 +52,7 @@ class ReportedPatientFactory(factory.django.DjangoModelFactory):
     topic = factory.SubFactory(TopicFactory)
     publication = factory.SubFactory(PublicationFactory, is_demo=factory.SelfAttribute("..is_demo"))
     label = factory.Sequence(lambda n: f"Case {n:03d}")
-    response = ReportedPatient.Response.COMPLETE
+    response = "complete"
     is_demo = False
 
 

@@ -10,10 +10,9 @@ carry a list of cited publications, and their rich text may cite publications in
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import lru_cache
 from typing import Any
 
 from django import forms
@@ -24,6 +23,8 @@ from wagtail import blocks
 from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.images.blocks import ImageChooserBlock
 from wagtail.snippets.blocks import SnippetChooserBlock
+
+from evidencepress.evidence.vocabulary import vocabulary_for
 
 from .citations import inline_citation_ids
 
@@ -316,17 +317,13 @@ def swimmer_plot(report: Any, *, title: str) -> dict[str, Any]:
     except ImportError:
         return {"svg": None, "rows": None}
     svg = rows = None
+    # Outcomes in the topic's own words (plots keeps the charts it drew: same input, same SVG).
+    vocabulary = vocabulary_for(getattr(report, "topic", None))
     if hasattr(plots, "swimmer_plot_svg"):
-        svg = _swimmer_svg(plots.swimmer_plot_svg, tuple(report.cases), title)
+        svg = plots.swimmer_plot_svg(tuple(report.cases), title=title, vocabulary=vocabulary)
     if hasattr(plots, "swimmer_rows"):
-        rows = list(plots.swimmer_rows(report.cases))
+        rows = list(plots.swimmer_rows(report.cases, vocabulary=vocabulary))
     return {"svg": svg, "rows": rows}
-
-
-@lru_cache(maxsize=32)
-def _swimmer_svg(draw: Callable[..., str], cases: tuple[Any, ...], title: str) -> str:
-    """Drawing takes tens of milliseconds; the same cases and title always give the same SVG."""
-    return draw(cases, title=title)
 
 
 class LimitsBlock(_ReportBlock):

@@ -14,7 +14,7 @@ Kinds of finding:
   count of publications) nor in a passage the sentence cites;
 - ``no_passage``: a citation that points at no passage an editor read;
 - ``not_seen``: a citation of a passage marked "not seen", or of a record whose own notes say the
-  part the sentence is about (side effects, imiquimod itself) was not visible;
+  part the sentence is about (side effects, the treatment itself) was not visible;
 - ``second_hand``: a cited passage is a figure the authors quote from elsewhere, and the sentence
   does not tell the reader so;
 - ``uncited``: an evidence claim ("reports describe", "has been used", "studies found") with no
@@ -30,6 +30,7 @@ they do not judge medicine.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -246,12 +247,23 @@ _TOPICS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
             re.I,
         ),
     ),
-    (re.compile(r"\bimiquimod\b", re.I), re.compile(r"\b(imiquimod|the cream)\b", re.I)),
 )
 
 
-def _not_seen_topic(sentence: str, passage: PassageRef) -> bool:
-    return any(part.search(passage.text) and words.search(sentence) for part, words in _TOPICS)
+@functools.lru_cache(maxsize=64)
+def _treatment_topic(words: tuple[str, ...]) -> tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]:
+    """A passage about the treatment (its first word, e.g. the drug) and a sentence naming it
+    in any of the topic definition's `treatment_words` (the drug's name, "the cream")."""
+    if not words:
+        return ()
+    named = "|".join(re.escape(word) for word in words)
+    first = re.compile(rf"\b{re.escape(words[0])}\b", re.I)
+    return ((first, re.compile(rf"\b({named})\b", re.I)),)
+
+
+def _not_seen_topic(sentence: str, passage: PassageRef, treatment_words: tuple[str, ...]) -> bool:
+    topics = _TOPICS + _treatment_topic(treatment_words)
+    return any(part.search(passage.text) and words.search(sentence) for part, words in topics)
 
 
 # --- the audit -------------------------------------------------------------------------------
@@ -262,8 +274,9 @@ def audit_sentence(
     *,
     summary: SummaryFigures = NO_SUMMARY,
     certainty: str | None = None,
+    treatment_words: tuple[str, ...] = (),
 ) -> tuple[Finding, ...]:
-    """The findings for one sentence."""
+    """The findings for one sentence (`treatment_words`: the topic's, from its definition)."""
     text, where = sentence.text, sentence.where
     found: list[Finding] = []
 
@@ -296,7 +309,11 @@ def audit_sentence(
                     p.key,
                 )
         for p in source.record:
-            if not p.seen and p not in source.passages and _not_seen_topic(text, p):
+            if (
+                not p.seen
+                and p not in source.passages
+                and _not_seen_topic(text, p, treatment_words)
+            ):
                 add("not_seen", f"{source.label}'s record says: {p.text}", p.key)
         cited = [p for p in source.passages if p.seen]
         own = set().union(*(numbers_in(p.text) for p in cited if not p.second_hand))
@@ -337,11 +354,19 @@ def audit(
     *,
     summary: SummaryFigures = NO_SUMMARY,
     certainty: str | None = None,
+    treatment_words: tuple[str, ...] = (),
 ) -> tuple[Finding, ...]:
     """Audit every sentence; findings in reading order."""
     out: list[Finding] = []
     for sentence in sentences:
-        out.extend(audit_sentence(sentence, summary=summary, certainty=certainty))
+        out.extend(
+            audit_sentence(
+                sentence,
+                summary=summary,
+                certainty=certainty,
+                treatment_words=treatment_words,
+            )
+        )
     return tuple(out)
 
 

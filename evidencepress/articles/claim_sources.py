@@ -194,6 +194,7 @@ def summary_figures(synthesis: Any) -> ca.SummaryFigures:
 
 def audit_page(page: Any) -> tuple[ca.Finding, ...]:
     """The claim audit's findings for one page (the latest revision's content as given)."""
+    from evidencepress.evidence.topic_definition import definition_for
     from evidencepress.evidence.topic_reports import topic_report
 
     # The topic's current evidence (what a reviewer checks the text against), not a pin.
@@ -204,4 +205,10 @@ def audit_page(page: Any) -> tuple[ca.Finding, ...]:
     if report is not None:
         certainty = report.certainty.level.replace(" ", "_")
         summary = summary_figures(report.synthesis)
-    return ca.audit(page_sentences(page), summary=summary, certainty=certainty)
+    # The topic definition's words for the treatment; without any, the topic's treatment name.
+    words: tuple[str, ...] = ()
+    if topic is not None:
+        words = definition_for(topic).treatment_words or tuple(filter(None, [topic.treatment]))
+    return ca.audit(
+        page_sentences(page), summary=summary, certainty=certainty, treatment_words=words
+    )

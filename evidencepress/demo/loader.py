@@ -4,7 +4,12 @@ The data lives in `data/` as JSON in the project's own format:
 
 - `publications.json`: real publications, with only the facts read in their `source_urls`;
 - `illustrative_cases.json`: one demonstration publication with invented cases (`is_demo`);
-- `topics.json`, `treatments.json`: the demo topics and the treatment vocabulary.
+- `topics/*.json`: the demo topics' definitions (vocabulary, questionnaire, wording...), applied
+  through `evidence.topics.apply_definition` before anything else, so cases are checked
+  against their topic's vocabulary. A definition an editor has changed since (a version not
+  recorded by this loader or by the migration) is left as it is;
+- `topics.json`, `treatments.json`: the demo topics (those without a definition file get the
+  neutral default) and the treatment vocabulary.
 - `facts.json`: sourced facts about the treatment (how it works, side effects and how often),
   each tied to a real publication; kept by `remove_demo` like the publications they cite.
 
@@ -41,14 +46,19 @@ from evidencepress.evidence.models import (
     ReportedPatient,
     SourceSpan,
     Topic,
+    TopicVersion,
     Treatment,
 )
+from evidencepress.evidence.topic_definition import read_definition
+from evidencepress.evidence.topics import LEGACY_NOTE, load_definition_text
 from evidencepress.literature.models import ImportBatch
 from evidencepress.literature.records import normalise_doi, normalise_pmid, normalise_title
 
 from .safety_rules import load_demo_safety_rules, remove_demo_safety_rules
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+TOPICS_DIR = DATA_DIR / "topics"
+DEFINITION_NOTE = "Demo definition file"
 DEMO_TOPIC_SLUG = "imiquimod-angiosarcoma"
 BATCH_SOURCE = "evidencepress/demo/data"
 
@@ -129,6 +139,36 @@ def _save(obj: models.Model) -> None:
 
 
 # --- topics and treatments -------------------------------------------------------------------
+
+
+def definition_files() -> list[Path]:
+    """The demo topics' definition files, in name order."""
+    return sorted(TOPICS_DIR.glob("*.json"))
+
+
+def _curated(topic: Topic) -> bool:
+    """True when the topic's definition was last changed by someone, not by the demo or the
+    migration (its latest version's note says who recorded it)."""
+    latest = topic.versions.order_by("-number").values_list("note", flat=True).first()
+    return latest is not None and not (latest == LEGACY_NOTE or latest.startswith(DEFINITION_NOTE))
+
+
+def _load_definitions(tally: _Tally) -> None:
+    for path in definition_files():
+        text = path.read_text(encoding="utf-8")
+        source = f"demo/data/topics/{path.name}"
+        slug = read_definition(text, source=source).slug
+        topic = Topic.objects.filter(slug=slug).first()
+        if topic is not None and _curated(topic):
+            continue
+        existed = topic is not None
+        _, version = load_definition_text(
+            text, source=source, note=f"{DEFINITION_NOTE} {path.name}"
+        )
+        if version is not None:
+            tally.created("topic_versions")
+        if not existed:
+            tally.created("topics")
 
 
 def _load_topics(records: list[dict[str, Any]], tally: _Tally) -> dict[str, Topic]:
@@ -422,6 +462,7 @@ def load_demo() -> dict[str, int]:
     """
     data = read_data()
     tally = _Tally(Counter())
+    _load_definitions(tally)
     topics = _load_topics(data["topics"], tally)
     if load_demo_safety_rules(topics):
         tally.created("safety_rule_sets")
@@ -468,7 +509,10 @@ def _in_use(obj: models.Model) -> bool:
         collector.collect([obj])
     except (ProtectedError, RestrictedError):
         return True
-    collected = sum(len(objs) for objs in collector.data.values())
+    # A topic's own definition versions go with it and do not make it "in use".
+    collected = sum(
+        len(objs) for model, objs in collector.data.items() if model is not TopicVersion
+    )
     # SET_NULL relations register a (lazy, possibly empty) queryset even when nothing refers.
     would_change = any(
         rows.exists() if isinstance(rows, models.QuerySet) else bool(rows)
@@ -509,8 +553,9 @@ def remove_demo() -> dict[str, int]:
     for snapshot in EvidenceSnapshot.objects.filter(topic__slug__in=demo_topics):
         if not _in_use(snapshot):
             snapshot.delete()
+    defined = [read_definition(p.read_text(encoding="utf-8")).slug for p in definition_files()]
     for model, kind, key in ((Topic, "topics", "slug"), (Treatment, "treatments", "slug")):
-        slugs = [record[key] for record in data[kind]]
+        slugs = [record[key] for record in data[kind]] + (defined if model is Topic else [])
         for obj in model.objects.filter(slug__in=slugs):
             if not _in_use(obj):
                 obj.delete()

@@ -28,7 +28,7 @@ from django.db.models import Q
 
 from .export import COLUMNS, FORMULA_TRIGGERS
 from .models import Publication, ReportedPatient, Topic, Treatment
-from .vocabulary import UNKNOWN, Vocabulary, vocabulary_for
+from .vocabulary import CASE_FIELD_TERMS, UNKNOWN, Vocabulary, vocabulary_for
 
 MAX_FILE_BYTES = 2_000_000
 MAX_ROWS = 5_000
@@ -325,16 +325,9 @@ def _boolean(raw: str, *, required: bool = False) -> bool | None:
 
 
 def _allowed(vocabulary: Vocabulary, column: str) -> tuple[str, ...]:
-    terms = {
-        "setting": vocabulary.settings,
-        "lesion_depth": vocabulary.depths,
-        "response": vocabulary.responses,
-        "response_assessment": vocabulary.assessments,
-        "status_at_last_follow_up": vocabulary.statuses,
-    }.get(column)
-    if terms is None:  # sex: not part of a topic's vocabulary
+    if column not in CASE_FIELD_TERMS:  # sex: not part of a topic's vocabulary
         return tuple(ReportedPatient.Sex.values)
-    return tuple(term.value for term in terms)
+    return vocabulary.values_for(column)
 
 
 def _choice(allowed: tuple[str, ...]) -> Any:

@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .synthesis import CaseData, Columns, Synthesis, columns
+from .synthesis import CaseData, Columns, Synthesis, columns, neutral_vocabulary
+from .vocabulary import Vocabulary
 
 JBI_ITEMS: tuple[tuple[str, str], ...] = (
     ("demographics", "Patient's demographic characteristics clearly described"),
@@ -101,9 +102,15 @@ class Certainty:
 
 
 def assess_certainty(
-    synthesis: Synthesis, appraisal: AppraisalSummary, cases: Sequence[CaseData]
+    synthesis: Synthesis,
+    appraisal: AppraisalSummary,
+    cases: Sequence[CaseData],
+    *,
+    vocabulary: Vocabulary | None = None,
 ) -> Certainty:
-    """GRADE-style certainty of the evidence for 'any response' in a topic."""
+    """GRADE-style certainty of the evidence for 'any response' in a topic (which outcomes
+    count as a response: the topic's `vocabulary`, the neutral default when None)."""
+    improved = frozenset((vocabulary or neutral_vocabulary()).improved_responses)
     domains: list[Domain] = []
     if appraisal.publications == 0:
         bias = Domain("risk of bias", True, "There are no reports to appraise.")
@@ -154,7 +161,7 @@ def assess_certainty(
     for publication_id, response in set(zip(cols["publication_id"], cols["response"], strict=True)):
         by_publication.setdefault(publication_id, set()).add(response)
     only_positive = bool(by_publication) and all(
-        responses <= {"complete", "partial"} for responses in by_publication.values()
+        responses <= improved for responses in by_publication.values()
     )
     domains.append(
         Domain(

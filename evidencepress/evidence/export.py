@@ -9,10 +9,12 @@ from typing import Any
 
 from .models import ReportedPatient, Topic
 from .querysets import PatientQuerySet, unshown_publication_fields
-from .vocabulary import BUILTIN
+from .vocabulary import CASE_FIELD_TERMS, vocabulary_for
+
+_TOPIC_VALUES = "A value of the topic's vocabulary ({}; manage.py export_topic lists them)"
 
 # (column, description). The order is the CSV column order; docs/data-dictionary.md lists these.
-# The values of choice columns come from the case vocabulary (evidence.vocabulary).
+# The values of the topic-defined columns come from the topic's vocabulary (`columns_for`).
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("case_id", "EvidencePress id of the case"),
     ("label", "How the report names the case"),
@@ -23,11 +25,11 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("doi", "DOI of the publication"),
     ("age", "Age in years"),
     ("sex", "female, male, other, unknown"),
-    ("setting", BUILTIN.values(BUILTIN.settings)),
+    ("setting", _TOPIC_VALUES.format("settings")),
     ("site", "Body site as reported"),
     ("lesion_size_mm", "Largest lesion diameter in millimetres"),
     ("lesion_count", "Number of lesions"),
-    ("lesion_depth", BUILTIN.values(BUILTIN.depths)),
+    ("lesion_depth", _TOPIC_VALUES.format("extents")),
     ("surgery_candidate", "true, false or empty (not reported)"),
     ("prior_treatments", "Treatment slugs separated by ';'"),
     ("concurrent_treatments", "Treatment slugs separated by ';'"),
@@ -35,17 +37,33 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("regimen_frequency_per_week", "Applications per week"),
     ("regimen_duration_weeks", "Treatment duration in weeks"),
     ("occlusion", "true, false or empty"),
-    ("response", BUILTIN.values(BUILTIN.responses)),
-    ("response_assessment", BUILTIN.values(BUILTIN.assessments)),
+    ("response", _TOPIC_VALUES.format("outcomes")),
+    ("response_assessment", _TOPIC_VALUES.format("assessments")),
     ("time_to_response_weeks", "Weeks from start of treatment to response"),
     ("follow_up_months", "Months of follow-up"),
     ("recurrence", "true, false or empty"),
     ("recurrence_months", "Months to recurrence"),
     ("treatment_stopped_early", "true, false or empty"),
-    ("status_at_last_follow_up", BUILTIN.values(BUILTIN.statuses)),
+    ("status_at_last_follow_up", _TOPIC_VALUES.format("statuses")),
     ("adverse_events", "kind (severity) entries separated by ';'"),
     ("verified", "A second curator checked every fact against the source"),
 )
+
+
+def columns_for(topic: Topic) -> tuple[tuple[str, str], ...]:
+    """COLUMNS with the topic-defined columns documented by the topic's own values."""
+    vocabulary = vocabulary_for(topic)
+    return tuple(
+        (name, vocabulary.values(vocabulary.terms_for(name)) if name in CASE_FIELD_TERMS else text)
+        for name, text in COLUMNS
+    )
+
+
+def value_labels(topic: Topic) -> dict[str, dict[str, str]]:
+    """For each topic-defined column: value -> the topic's label (API output, documentation);
+    "adverse_events" entries carry severities, labelled under "severity"."""
+    vocabulary = vocabulary_for(topic)
+    return {name: vocabulary.labels_for(name) for name in CASE_FIELD_TERMS}
 
 
 # Characters that make Excel, LibreOffice or Google Sheets read a cell as a formula (OWASP

@@ -195,13 +195,15 @@ class SummaryFilterForm(forms.Form):
     )
     site = forms.CharField(required=False, max_length=120)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from .models import ReportedPatient
+    def __init__(self, *args: Any, topic: Any = None, **kwargs: Any) -> None:
+        from .vocabulary import vocabulary_for
 
         super().__init__(*args, **kwargs)
+        vocabulary = vocabulary_for(topic)
         any_choice = [("", "Any")]
-        self.fields["setting"].choices = any_choice + list(ReportedPatient.Setting.choices)
-        self.fields["lesion_depth"].choices = any_choice + list(ReportedPatient.Depth.choices)
+        for name in ("setting", "lesion_depth"):
+            self.fields[name].choices = any_choice + vocabulary.choices(vocabulary.terms_for(name))
+            self.fields[name].label = vocabulary.field_label(name, self.fields[name].label or "")
 
     def case_filters(self) -> Any:
         """The cleaned filters as topic_reports.CaseFilters (call after is_valid())."""
@@ -215,3 +217,101 @@ class SummaryFilterForm(forms.Form):
             surgery_candidate=data.get("surgery_candidate"),
             include_demo=data.get("cases") != "real",
         )
+
+
+def topic_value_choices(field_name: str, topic: Any, current: str = "") -> list[tuple[str, str]]:
+    """(value, label) choices of a topic-defined case field: the topic's own vocabulary, or,
+    when the topic is not known yet (a new case), the values of every topic (the model's clean()
+    then checks the value against the topic chosen). A stored value the vocabulary lacks is
+    kept, marked, so that an editor sees it rather than a silently different choice."""
+    from .models import Topic
+    from .vocabulary import vocabulary_for
+
+    if topic is not None:
+        choices = vocabulary_for(topic).choices(vocabulary_for(topic).terms_for(field_name))
+    else:
+        labels: dict[str, list[str]] = {}
+        for each in Topic.objects.only("pk", "definition") or [None]:
+            for term in vocabulary_for(each).terms_for(field_name):
+                seen = labels.setdefault(term.value, [])
+                if term.label not in seen:
+                    seen.append(term.label)
+        choices = [(value, " / ".join(names)) for value, names in labels.items()]
+    if current and current not in {value for value, _ in choices}:
+        choices.append((current, f"{current} (not a value of this topic)"))
+    return choices
+
+
+class VocabularySelect(forms.Select):
+    """A select of a topic-defined case field ("setting", ..., "severity") whose options are
+    read when it is drawn: the `topic`'s vocabulary once `use_topic_vocabulary` has set it."""
+
+    def __init__(self, field_name: str, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.field_name = field_name
+        self.topic: Any = None
+
+    def get_context(self, name: str, value: Any, attrs: Any) -> dict[str, Any]:
+        self.choices = topic_value_choices(self.field_name, self.topic, current=value or "")
+        return super().get_context(name, value, attrs)
+
+
+def use_topic_vocabulary(form: Any) -> None:
+    """Give the vocabulary selects of a case form (and of its nested adverse-event and case
+    forms) the choices of the case's topic, when the case has one."""
+    from .models import AdverseEvent, ReportedPatient
+
+    instance = getattr(form, "instance", None)
+    topic = None
+    if isinstance(instance, ReportedPatient) and instance.topic_id is not None:
+        topic = instance.topic
+    elif isinstance(instance, AdverseEvent):
+        topic = instance.topic_of_patient()
+    if topic is not None:
+        for field in form.fields.values():
+            if isinstance(field.widget, VocabularySelect):
+                field.widget.topic = topic
+    for formset in getattr(form, "formsets", {}).values():
+        for child in formset.forms:
+            use_topic_vocabulary(child)
+
+
+class TopicDefinitionForm(forms.Form):
+    """A topic's definition, edited as text or uploaded as a file (docs/topic-definition.md)."""
+
+    MAX_UPLOAD_BYTES = 1_000_000
+
+    definition = forms.CharField(
+        label="Definition (JSON or YAML)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 30, "spellcheck": "false", "class": "w-font-mono"}),
+        help_text="Edit and save: it is checked exactly as manage.py load_topic checks a file.",
+    )
+    upload = forms.FileField(
+        label="Or upload a definition file",
+        required=False,
+        help_text="A .json, .yaml or .yml file; it replaces the text above.",
+    )
+    note = forms.CharField(
+        label="Why this change", max_length=300, required=False, help_text="Kept with the version."
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        upload = cleaned.get("upload")
+        if upload is not None:
+            if upload.size > self.MAX_UPLOAD_BYTES:
+                self.add_error("upload", f"{upload.name}: larger than 1 MB.")
+                return cleaned
+            try:
+                cleaned["text"] = upload.read().decode("utf-8")
+            except UnicodeDecodeError:
+                self.add_error("upload", f"{upload.name}: not UTF-8 text.")
+                return cleaned
+            cleaned["source"] = upload.name
+        else:
+            cleaned["text"] = cleaned.get("definition", "")
+            cleaned["source"] = "definition"
+        if not cleaned["text"].strip():
+            self.add_error("definition", "Give the definition, or upload a file.")
+        return cleaned

@@ -43,6 +43,7 @@ from .models import (
     SourceSpan,
     Topic,
 )
+from .vocabulary import vocabulary_for
 
 CREATE, CHANGE, DELETE = "evidence.create", "evidence.change", "evidence.delete"
 ACTIONS = (
@@ -60,8 +61,11 @@ RECORDED_MODELS: tuple[type[models.Model], ...] = (
     EvidenceFact,
     ResearchQuestion,
 )
-# Derived or bookkeeping columns: recomputed from others, not changes anyone made.
-_SKIPPED = frozenset({"id", "created_at", "updated_at", "title_normalized", "content_hash"})
+# Derived or bookkeeping columns: recomputed from others, not changes anyone made. A topic's
+# definition is versioned whole in TopicVersion (evidence.topics), not field by field here.
+_SKIPPED = frozenset(
+    {"id", "created_at", "updated_at", "title_normalized", "content_hash", "definition"}
+)
 _MAX_TEXT = 4000
 
 _reason: contextvars.ContextVar[str] = contextvars.ContextVar("evidence_change_reason", default="")
@@ -153,10 +157,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _shown(field: models.Field[Any, Any], value: Any) -> Any:
-    """How a stored value reads: a choice's label, a related row's name."""
+def _shown(field: models.Field[Any, Any], value: Any, instance: Any = None) -> Any:
+    """How a stored value reads: a choice's label (a topic-defined field's in the words of the
+    case's topic), a related row's name."""
     if value is None:
         return None
+    if isinstance(instance, ReportedPatient) and field.name in ReportedPatient.TOPIC_FIELDS:
+        return instance.vocabulary().labels_for(field.name).get(value, value)
+    if isinstance(instance, AdverseEvent) and field.name == "severity":
+        topic = instance.topic_of_patient()
+        return vocabulary_for(topic).labels_for("severity").get(value, value) if topic else value
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
     if field.is_relation and field.related_model is not None:
@@ -218,7 +228,7 @@ def _after_save(
             continue
         if not created and before is not None and old == new:
             continue
-        changes[_label(field)] = [_shown(field, old), _shown(field, new)]
+        changes[_label(field)] = [_shown(field, old, instance), _shown(field, new, instance)]
     if not created and before is not None and not changes:
         return  # saved unchanged: nothing to record
     _record(instance, CREATE if created or before is None else CHANGE, changes)
@@ -232,7 +242,7 @@ def _before_delete(sender: type[models.Model], instance: models.Model, **kwargs:
 def _after_delete(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
     row = _row(instance)
     changes = {
-        _label(field): [_shown(field, row.get(field.attname)), None]
+        _label(field): [_shown(field, row.get(field.attname), instance), None]
         for field in _fields(sender)
         if row.get(field.attname) not in (None, "", [], {})
     }

@@ -19,18 +19,30 @@ from evidencepress.core.models import TimeStampedModel
 from evidencepress.core.text import VisibleTitleMixin, reveal_invisible, strip_invisible
 
 from .querysets import PatientQuerySet, PublicationQuerySet
-from .vocabulary import BUILTIN, Term
+from .vocabulary import UNKNOWN, Vocabulary, vocabulary_for
+
+# The longest value a topic's vocabulary may give a case field (the schema's limit too).
+VALUE_MAX_LENGTH = 30
 
 
-def vocabulary_choices(name: str, terms: tuple[Term, ...]) -> type[models.TextChoices]:
-    """A TextChoices enum of the vocabulary's terms (members named by the value upper-cased)."""
-    return models.TextChoices(  # type: ignore[return-value]
-        name, [(term.value.upper(), (term.value, term.label)) for term in terms]
-    )
+def vocabulary_errors(
+    vocabulary: Vocabulary, values: dict[str, str], *, topic: object
+) -> dict[str, str]:
+    """For each topic-defined field whose value the topic's vocabulary lacks: the message."""
+    errors = {}
+    for name, value in values.items():
+        allowed = vocabulary.values_for(name)
+        if value not in allowed:
+            label = vocabulary.field_label(name, name.replace("_", " "))
+            errors[name] = (
+                f"{value!r} is not a value of {label} for the topic {topic}; "
+                f"use one of: {', '.join(allowed)}."
+            )
+    return errors
 
 
 class Topic(VisibleTitleMixin, TimeStampedModel):
-    """A treatment × condition pair, e.g. imiquimod × cutaneous angiosarcoma."""
+    """A treatment × condition pair, e.g. a cream × a skin tumour (defined as data)."""
 
     visible_text_fields = ("name", "treatment", "condition")
 
@@ -39,12 +51,43 @@ class Topic(VisibleTitleMixin, TimeStampedModel):
     treatment = models.CharField(max_length=120)
     condition = models.CharField(max_length=120)
     description = models.TextField(blank=True)
+    # The checked topic definition (evidence.topic_definition; docs/topic-definition.md),
+    # written only by evidence.topics.apply_definition, which also records a TopicVersion.
+    definition = models.JSONField(
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text="The topic's definition: vocabulary, questionnaire, wording (see its versions).",
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+
+class TopicVersion(models.Model):
+    """One applied version of a topic's definition, as it was stored (never changed)."""
+
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    data = models.JSONField(help_text="The definition as stored by this version.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["topic", "-number"]
+        get_latest_by = "number"
+        constraints = [
+            models.UniqueConstraint(fields=["topic", "number"], name="topic_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} — version {self.number}"
 
 
 class Treatment(models.Model):
@@ -263,13 +306,16 @@ class ReportedPatient(TimeStampedModel, ClusterableModel):
         OTHER = "other", "Other"
         UNKNOWN = "unknown", "Not reported"
 
-    # The case vocabulary lives in evidence.vocabulary (one definition for models, export,
-    # import, request form and summaries); member names are the values upper-cased.
-    Setting = vocabulary_choices("Setting", BUILTIN.settings)
-    Depth = vocabulary_choices("Depth", BUILTIN.depths)
-    Response = vocabulary_choices("Response", BUILTIN.responses)
-    Assessment = vocabulary_choices("Assessment", BUILTIN.assessments)
-    Status = vocabulary_choices("Status", BUILTIN.statuses)
+    # The topic-defined fields (setting, lesion_depth, response, response_assessment,
+    # status_at_last_follow_up) take their values from the topic's vocabulary
+    # (evidence.vocabulary.vocabulary_for); clean() checks them, as every importer does.
+    TOPIC_FIELDS = (
+        "setting",
+        "lesion_depth",
+        "response",
+        "response_assessment",
+        "status_at_last_follow_up",
+    )
 
     publication = ParentalKey(Publication, on_delete=models.CASCADE, related_name="patients")
     topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="patients")
@@ -278,13 +324,13 @@ class ReportedPatient(TimeStampedModel, ClusterableModel):
     )
     age = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Years.")
     sex = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
-    setting = models.CharField(max_length=20, choices=Setting.choices, default=Setting.UNKNOWN)
+    setting = models.CharField(max_length=VALUE_MAX_LENGTH, default=UNKNOWN)
     site = models.CharField(max_length=120, blank=True, help_text="e.g. scalp, nose, breast.")
     lesion_size_mm = models.PositiveIntegerField(
         "largest lesion (mm)", null=True, blank=True, help_text="Largest diameter in millimetres."
     )
     lesion_count = models.PositiveSmallIntegerField("number of lesions", null=True, blank=True)
-    lesion_depth = models.CharField(max_length=20, choices=Depth.choices, default=Depth.UNKNOWN)
+    lesion_depth = models.CharField(max_length=VALUE_MAX_LENGTH, default=UNKNOWN)
     surgery_candidate = models.BooleanField(
         null=True, blank=True, help_text="Could the patient have surgery? Leave empty if unknown."
     )
@@ -307,12 +353,9 @@ class ReportedPatient(TimeStampedModel, ClusterableModel):
         "treatment duration (weeks)", max_digits=5, decimal_places=1, null=True, blank=True
     )
     occlusion = models.BooleanField(null=True, blank=True, help_text="Applied under a dressing?")
-    response = models.CharField(max_length=20, choices=Response.choices, default=Response.UNKNOWN)
+    response = models.CharField(max_length=VALUE_MAX_LENGTH, default=UNKNOWN)
     response_assessment = models.CharField(
-        "response assessed by",
-        max_length=30,
-        choices=Assessment.choices,
-        default=Assessment.UNKNOWN,
+        "response assessed by", max_length=VALUE_MAX_LENGTH, default=UNKNOWN
     )
     time_to_response_weeks = models.DecimalField(
         max_digits=5, decimal_places=1, null=True, blank=True
@@ -323,9 +366,7 @@ class ReportedPatient(TimeStampedModel, ClusterableModel):
         "time to recurrence (months)", max_digits=5, decimal_places=1, null=True, blank=True
     )
     treatment_stopped_early = models.BooleanField(null=True, blank=True)
-    status_at_last_follow_up = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.UNKNOWN
-    )
+    status_at_last_follow_up = models.CharField(max_length=VALUE_MAX_LENGTH, default=UNKNOWN)
     biomarkers = models.TextField(
         blank=True,
         help_text="Biomarkers measured (e.g. immunohistochemistry before and after), as reported.",
@@ -374,6 +415,23 @@ class ReportedPatient(TimeStampedModel, ClusterableModel):
             raise ValidationError(
                 {"recurrence_months": "Give a time to recurrence only when there was one."}
             )
+        if self.topic_id is not None:
+            errors = vocabulary_errors(
+                vocabulary_for(self.topic),
+                {name: getattr(self, name) for name in self.TOPIC_FIELDS},
+                topic=self.topic,
+            )
+            if errors:
+                raise ValidationError(errors)
+
+    def vocabulary(self) -> Vocabulary:
+        """The case vocabulary of this case's topic."""
+        return vocabulary_for(self.topic)
+
+    def get_topic_field_display(self, name: str) -> str:
+        """The topic's label of a topic-defined field's value (the value itself if undefined)."""
+        value = getattr(self, name)
+        return self.vocabulary().labels_for(name).get(value, value)
 
     def get_absolute_url(self) -> str:
         return reverse("reportedpatient:edit", args=[self.pk])
@@ -382,13 +440,12 @@ class ReportedPatient(TimeStampedModel, ClusterableModel):
 class AdverseEvent(models.Model):
     """A side effect reported for one patient."""
 
-    Severity = vocabulary_choices("Severity", BUILTIN.severities)
-
     patient = ParentalKey(ReportedPatient, on_delete=models.CASCADE, related_name="adverse_events")
     kind = models.CharField(
         max_length=100, help_text='e.g. "local skin reaction", "flu-like symptoms".'
     )
-    severity = models.CharField(max_length=20, choices=Severity.choices, default=Severity.UNKNOWN)
+    # A value of the patient's topic's vocabulary ("severities"), checked by clean().
+    severity = models.CharField(max_length=VALUE_MAX_LENGTH, default=UNKNOWN)
     led_to_stop = models.BooleanField("treatment paused or stopped", null=True, blank=True)
     description = models.TextField(blank=True)
 
@@ -397,6 +454,29 @@ class AdverseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} ({self.get_severity_display()})"
+
+    def topic_of_patient(self) -> Topic | None:
+        """The patient's topic; None while the event has no patient or the patient no topic."""
+        # An event in a form may hang on a patient that is not saved yet (no patient_id).
+        if self.patient_id is None and not AdverseEvent.patient.is_cached(self):
+            return None
+        patient = self.patient
+        return patient.topic if patient.topic_id is not None else None
+
+    def get_severity_display(self) -> str:
+        """The topic's label of the severity (the value itself when the topic lacks it)."""
+        topic = self.topic_of_patient()
+        labels = vocabulary_for(topic).labels_for("severity") if topic is not None else {}
+        return labels.get(self.severity, self.severity)
+
+    def clean(self) -> None:
+        topic = self.topic_of_patient()
+        if topic is not None:
+            errors = vocabulary_errors(
+                vocabulary_for(topic), {"severity": self.severity}, topic=topic
+            )
+            if errors:
+                raise ValidationError(errors)
 
 
 class SourceSpan(models.Model):

@@ -39,24 +39,57 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from .notices import DEMO_LABEL
-from .synthesis import RESPONSES, CaseData, Distribution, Proportion, Synthesis
-from .vocabulary import BUILTIN, UNKNOWN
+from .synthesis import CaseData, Distribution, Proportion, Synthesis, neutral_vocabulary
+from .vocabulary import UNKNOWN, Vocabulary
 
 DEMO_NOTICE = DEMO_LABEL
-# The curator's words; "not reported" says what was not reported, as the legend stands alone.
-RESPONSE_LABELS = {term.value: term.label for term in BUILTIN.responses} | {
-    UNKNOWN: "Response not reported"
-}
-# Okabe–Ito colours, chosen so that each category also has its own lightness and pattern.
-RESPONSE_STYLE: dict[str, tuple[str, str]] = {
-    "complete": ("#0072B2", ""),
-    "partial": ("#56B4E9", "///"),
-    "stable": ("#E69F00", "|||"),
-    "progression": ("#D55E00", "xxx"),
-    "unknown": ("#BBBBBB", "\\\\\\"),
-}
+# Okabe–Ito colours, chosen so that each category also has its own lightness and pattern: the
+# topic's outcomes take them in their order (most favourable first), "not reported" is grey.
+PALETTE: tuple[tuple[str, str], ...] = (
+    ("#0072B2", ""),
+    ("#56B4E9", "///"),
+    ("#E69F00", "|||"),
+    ("#D55E00", "xxx"),
+    ("#CC79A7", "---"),
+    ("#F0E442", "..."),
+    ("#000000", "ooo"),
+)
+NOT_REPORTED_STYLE = ("#BBBBBB", "\\\\\\")
+
+
+def response_labels(vocabulary: Vocabulary | None = None) -> dict[str, str]:
+    """The topic's outcome labels; "not reported" says what was not reported, as the legend
+    stands alone."""
+    vocabulary = vocabulary or neutral_vocabulary()
+    return vocabulary.labels_for("response") | {UNKNOWN: "Response not reported"}
+
+
+def response_styles(vocabulary: Vocabulary | None = None) -> dict[str, tuple[str, str]]:
+    """(colour, hatch) of each of the topic's outcomes, in their order."""
+    values = [v for v in (vocabulary or neutral_vocabulary()).response_values if v != UNKNOWN]
+    styles = {value: PALETTE[index % len(PALETTE)] for index, value in enumerate(values)}
+    return styles | {UNKNOWN: NOT_REPORTED_STYLE}
+
+
+def any_response_label(vocabulary: Vocabulary | None = None) -> str:
+    """ "Any response (complete or partial)": the outcomes that count, in the topic's words."""
+    return (vocabulary or neutral_vocabulary()).any_response_label()
+
+
 # Line hatches only: dotted and circled hatches make SVG files a hundred times larger.
 ANY_RESPONSE_STYLE = ("#009E73", "++")
+# A topic's outcomes as drawn: (value, label, colour, hatch), "not reported" last; hashable, so
+# that it is part of the drawn charts' cache keys.
+Words = tuple[tuple[str, str, str, str], ...]
+
+
+def outcome_words(vocabulary: Vocabulary | None = None) -> Words:
+    """The topic's outcomes with their labels and styles, in the vocabulary's order."""
+    labels, styles = response_labels(vocabulary), response_styles(vocabulary)
+    order = [v for v in (vocabulary or neutral_vocabulary()).response_values if v != UNKNOWN]
+    return tuple((v, labels[v], *styles[v]) for v in [*order, UNKNOWN])
+
+
 # Marker shapes for events on a patient's bar: (matplotlib marker, face colour, legend label).
 MARKERS: dict[str, tuple[str, str, str]] = {
     "response": ("^", "#FFFFFF", "Response seen"),
@@ -119,16 +152,20 @@ def _swimmer_order(cases: Sequence[CaseData]) -> list[CaseData]:
     return sorted(cases, key=lambda case: (-_end(case), case.label, case.publication_id))
 
 
-def swimmer_rows(cases: Sequence[CaseData]) -> list[dict[str, Any]]:
+def swimmer_rows(
+    cases: Sequence[CaseData], *, vocabulary: Vocabulary | None = None
+) -> list[dict[str, Any]]:
     """One row per patient with the data the swimmer plot draws, in the plot's order.
 
     Keys are column headings; values are plain strings and numbers, None when not reported.
+    Outcomes are labelled in the topic's words (`vocabulary`; the neutral default when None).
     """
+    labels = response_labels(vocabulary)
     return [
         {
             "Case": case.label,
             "Demonstration data": "yes" if case.is_demo else "no",
-            "Best response": RESPONSE_LABELS.get(case.response, case.response),
+            "Best response": labels.get(case.response, case.response),
             "Weeks of treatment": _number(case.regimen_duration_weeks),
             "Weeks to response": _number(case.time_to_response_weeks),
             "Follow-up (months)": _number(case.follow_up_months),
@@ -154,13 +191,18 @@ def _share_text(share: Proportion) -> str:
     )
 
 
-def _response_items(synthesis: Synthesis) -> list[tuple[str, str, Proportion]]:
-    items = [(name, RESPONSE_LABELS[name], synthesis.responses[name]) for name in RESPONSES]
-    items.append(("any", "Any response (complete or partial)", synthesis.any_response))
+def _response_items(
+    synthesis: Synthesis, words: Words, any_label: str
+) -> list[tuple[str, str, Proportion]]:
+    labels = {value: label for value, label, _, _ in words}
+    items = [(name, labels.get(name, name), share) for name, share in synthesis.responses.items()]
+    items.append(("any", any_label, synthesis.any_response))
     return items
 
 
-def response_rows(synthesis: Synthesis) -> list[dict[str, Any]]:
+def response_rows(
+    synthesis: Synthesis, *, vocabulary: Vocabulary | None = None
+) -> list[dict[str, Any]]:
     """One row per response category (and any response), with count, proportion and interval.
 
     The keys "Response" and "Patients" are headings for a table; the rest are plain numbers
@@ -177,7 +219,9 @@ def response_rows(synthesis: Synthesis) -> list[dict[str, Any]]:
             "ci_low": share.ci_low,
             "ci_high": share.ci_high,
         }
-        for key, label, share in _response_items(synthesis)
+        for key, label, share in _response_items(
+            synthesis, outcome_words(vocabulary), any_response_label(vocabulary)
+        )
     ]
 
 
@@ -236,7 +280,9 @@ def _draw(build: Any, *args: Any) -> str:
         return _render(figure)
 
 
-def _swimmer_figure(shown: list[CaseData], total: int, title: str) -> Figure:
+def _swimmer_figure(shown: list[CaseData], total: int, title: str, words: Words) -> Figure:
+    styles = {value: (colour, hatch) for value, _, colour, hatch in words}
+    labels = {value: label for value, label, _, _ in words}
     rows = max(len(shown), 1)
     figure = Figure(figsize=(WIDTH_INCHES, 3.2 + 0.32 * rows), layout="constrained")
     axes = figure.add_subplot()
@@ -248,7 +294,7 @@ def _swimmer_figure(shown: list[CaseData], total: int, title: str) -> Figure:
     # Bars are drawn one call per (segment, response) group: far fewer artists to lay out.
     segments: dict[tuple[str, str], list[tuple[int, float, float]]] = {}
     for row, case in enumerate(shown):
-        response = case.response if case.response in RESPONSE_STYLE else "unknown"
+        response = case.response if case.response in styles else UNKNOWN
         treated = _months(case.regimen_duration_weeks)
         followed = float(case.follow_up_months) if case.follow_up_months is not None else None
         if followed is not None and followed > (treated or 0.0):
@@ -276,7 +322,7 @@ def _swimmer_figure(shown: list[CaseData], total: int, title: str) -> Figure:
                     gid=f"case-{row}-{name}", zorder=4,
                 )  # fmt: skip
     for (segment, response), bars in sorted(segments.items()):
-        colour, hatch = RESPONSE_STYLE[response]
+        colour, hatch = styles[response]
         thick = segment == "treatment"
         drawn = axes.barh(
             [row for row, _, _ in bars], [width for _, _, width in bars],
@@ -293,17 +339,17 @@ def _swimmer_figure(shown: list[CaseData], total: int, title: str) -> Figure:
     axes.set_xlabel("Months from the start of treatment")
     axes.grid(axis="x", color="#DDDDDD", linewidth=0.6)
     axes.set_axisbelow(True)
-    present = [name for name in RESPONSES if any(case.response == name for case in shown)]
+    present = [name for name in styles if any(case.response == name for case in shown)]
     handles: list[Any] = [
         Patch(facecolor="#FFFFFF", edgecolor="#000000", label="Thick bar: on treatment"),
         Line2D([], [], color="#000000", linewidth=3, label="Thin bar: follow-up"),
     ]
     handles += [
         Patch(
-            facecolor=RESPONSE_STYLE[name][0],
-            hatch=RESPONSE_STYLE[name][1],
+            facecolor=styles[name][0],
+            hatch=styles[name][1],
             edgecolor="#000000",
-            label=RESPONSE_LABELS[name],
+            label=labels[name],
         )
         for name in present
     ]
@@ -342,11 +388,12 @@ def _titles(figure: Figure, title: str, note: str) -> None:
     figure.suptitle("\n".join(lines), x=0.02, ha="left", fontsize=FONT_SIZE + 1, fontweight="bold")
 
 
-def _swimmer_description(shown: list[CaseData], total: int) -> str:
+def _swimmer_description(shown: list[CaseData], total: int, words: Words) -> str:
     if not shown:
         return "Swimmer plot with no cases: nothing has been curated for this topic yet."
-    counts = {name: sum(1 for case in shown if case.response == name) for name in RESPONSES}
-    parts = ", ".join(f"{RESPONSE_LABELS[n].lower()} {c}" for n, c in counts.items() if c)
+    counts = {value: sum(1 for case in shown if case.response == value) for value, *_ in words}
+    labels = {value: label for value, label, _, _ in words}
+    parts = ", ".join(f"{labels[n].lower()} {c}" for n, c in counts.items() if c)
     text = (
         f"Swimmer plot of {len(shown)} patient{'s' if len(shown) != 1 else ''}"
         + (f" (the longest courses of {total})" if total > len(shown) else "")
@@ -362,27 +409,38 @@ def _swimmer_description(shown: list[CaseData], total: int) -> str:
     return text
 
 
-def swimmer_plot_svg(cases: Sequence[CaseData], *, title: str, limit: int = SWIMMER_LIMIT) -> str:
+def swimmer_plot_svg(
+    cases: Sequence[CaseData],
+    *,
+    title: str,
+    limit: int = SWIMMER_LIMIT,
+    vocabulary: Vocabulary | None = None,
+) -> str:
     """A swimmer plot: one bar per patient (time on treatment, then follow-up), with markers.
 
     Longest courses first; at most `limit` bars (the note and the description say so).
+    Outcomes in the topic's words and order (`vocabulary`; the neutral default when None).
     """
     ordered = _swimmer_order(cases)
-    return _swimmer_svg(tuple(ordered[:limit]), len(ordered), title)
+    return _swimmer_svg(tuple(ordered[:limit]), len(ordered), title, outcome_words(vocabulary))
 
 
 # Drawing costs far more than anything else on a page, and the output depends only on the
 # arguments: the last charts drawn are kept (pages and the admin ask for the same ones again).
 @lru_cache(maxsize=64)
-def _swimmer_svg(shown: tuple[CaseData, ...], total: int, title: str) -> str:
-    svg = _draw(_swimmer_figure, list(shown), total, title)
+def _swimmer_svg(shown: tuple[CaseData, ...], total: int, title: str, words: Words) -> str:
+    svg = _draw(_swimmer_figure, list(shown), total, title, words)
     return _finish_svg(
-        svg, kind="swimmer", title=title, description=_swimmer_description(list(shown), total)
+        svg,
+        kind="swimmer",
+        title=title,
+        description=_swimmer_description(list(shown), total, words),
     )
 
 
-def _response_figure(synthesis: Synthesis, title: str) -> Figure:
-    items = _response_items(synthesis)
+def _response_figure(synthesis: Synthesis, title: str, words: Words, any_label: str) -> Figure:
+    items = _response_items(synthesis, words, any_label)
+    styles = {value: (colour, hatch) for value, _, colour, hatch in words}
     figure = Figure(figsize=(WIDTH_INCHES, 4.6), layout="constrained")
     axes = figure.add_subplot()
     note = ""
@@ -396,7 +454,7 @@ def _response_figure(synthesis: Synthesis, title: str) -> Figure:
         axes.set_axis_off()
         return figure
     for row, (key, _, share) in enumerate(items):
-        colour, hatch = ANY_RESPONSE_STYLE if key == "any" else RESPONSE_STYLE[key]
+        colour, hatch = ANY_RESPONSE_STYLE if key == "any" else styles.get(key, NOT_REPORTED_STYLE)
         value = 100 * (share.proportion or 0.0)
         axes.barh(
             row, value, height=0.6, color=colour, hatch=hatch, edgecolor="#000000", linewidth=0.8,
@@ -420,11 +478,12 @@ def _response_figure(synthesis: Synthesis, title: str) -> Figure:
     return figure
 
 
-def _response_description(synthesis: Synthesis) -> str:
+def _response_description(synthesis: Synthesis, words: Words, any_label: str) -> str:
     if synthesis.patients == 0:
         return "Response chart with no cases: nothing has been curated for this topic yet."
     shares = "; ".join(
-        f"{label}: {_share_text(share)}" for _, label, share in _response_items(synthesis)
+        f"{label}: {_share_text(share)}"
+        for _, label, share in _response_items(synthesis, words, any_label)
     )
     text = (
         f"Bar chart of the best response in {synthesis.patients} patients from "
@@ -439,8 +498,11 @@ def _response_description(synthesis: Synthesis) -> str:
     return text
 
 
-def response_chart_svg(synthesis: Synthesis, *, title: str) -> str:
-    """Bars for each response category and for any response, with exact 95% interval whiskers."""
+def response_chart_svg(
+    synthesis: Synthesis, *, title: str, vocabulary: Vocabulary | None = None
+) -> str:
+    """Bars for each response category and for any response, with exact 95% interval whiskers;
+    categories in the topic's words (`vocabulary`; the neutral default when None)."""
     # Only these numbers are drawn; they make the cache key (a Synthesis holds dicts).
     drawn = (
         tuple((name, share) for name, share in synthesis.responses.items()),
@@ -449,11 +511,12 @@ def response_chart_svg(synthesis: Synthesis, *, title: str) -> str:
         synthesis.publications,
         synthesis.demo_patients,
     )
-    return _response_svg(drawn, title)
+    words = outcome_words(vocabulary)
+    return _response_svg(drawn, title, words, any_response_label(vocabulary))
 
 
 @lru_cache(maxsize=64)
-def _response_svg(drawn: tuple[Any, ...], title: str) -> str:
+def _response_svg(drawn: tuple[Any, ...], title: str, words: Words, any_label: str) -> str:
     responses, any_response, patients, publications, demo_patients = drawn
     synthesis = Synthesis(
         publications=publications,
@@ -469,7 +532,10 @@ def _response_svg(drawn: tuple[Any, ...], title: str) -> str:
         missing={},
         evidence_date=None,
     )
-    svg = _draw(_response_figure, synthesis, title)
+    svg = _draw(_response_figure, synthesis, title, words, any_label)
     return _finish_svg(
-        svg, kind="responses", title=title, description=_response_description(synthesis)
+        svg,
+        kind="responses",
+        title=title,
+        description=_response_description(synthesis, words, any_label),
     )

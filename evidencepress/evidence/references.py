@@ -57,7 +57,7 @@ class ReferenceData:
 class FormattedReference:
     number: int
     authors: str  # "Zhang X, Xie Y, Wang L."
-    title: str  # "Rare cutaneous side effects of imiquimod."
+    title: str  # "Rare cutaneous side effects of a cream."
     journal: str  # italicised by the template
     details: str  # "2023;13(9):1909-1934."
     doi: str  # "doi:10.1007/..." or ""

@@ -24,10 +24,16 @@ from operator import itemgetter
 from statistics import median
 from typing import Any, NamedTuple
 
-from .vocabulary import BUILTIN
+from .vocabulary import Vocabulary
 
-RESPONSES = BUILTIN.response_values
-SEVERITIES = BUILTIN.severity_values
+
+def neutral_vocabulary() -> Vocabulary:
+    """The vocabulary of a topic without its own definition (used when none is given)."""
+    from .topic_definition import default_definition
+
+    return default_definition().vocabulary
+
+
 # The fields counted as missing, with the value that means "not reported" for choice fields.
 TRACKED_FIELDS: dict[str, object] = {
     "age": None,
@@ -277,24 +283,33 @@ def _missing(cols: Columns) -> dict[str, int]:
     return {name: cols[name].count(absent) for name, absent in TRACKED_FIELDS.items()}
 
 
-RESPONDED = frozenset(("complete", "partial"))
-
-
-def synthesise(cases: Sequence[CaseData], *, filters: dict[str, Any] | None = None) -> Synthesis:
+def synthesise(
+    cases: Sequence[CaseData],
+    *,
+    filters: dict[str, Any] | None = None,
+    vocabulary: Vocabulary | None = None,
+) -> Synthesis:
     """Summarise a set of cases (already selected for a topic and filters).
 
-    Works column by column (`columns`), so that 10,000 cases take milliseconds.
+    The response categories, which of them count as a response, and the severities come from
+    the topic's `vocabulary` (evidence.vocabulary.vocabulary_for; the neutral default when
+    None). Works column by column (`columns`), so that 10,000 cases take milliseconds.
     """
+    vocabulary = vocabulary or neutral_vocabulary()
+    responded = frozenset(vocabulary.improved_responses)
+    severities = vocabulary.severity_values
     cols = columns(cases)
     total = len(cases)
     counts = Counter(cols["response"])
-    responses = {name: proportion(counts.get(name, 0), total) for name in RESPONSES}
+    responses = {
+        name: proportion(counts.get(name, 0), total) for name in vocabulary.response_values
+    }
     responder_rows = [
         (weeks, recurred)
         for response, weeks, recurred in zip(
             cols["response"], cols["time_to_response_weeks"], cols["recurrence"], strict=True
         )
-        if response in RESPONDED
+        if response in responded
     ]
     recurrence_known = [recurred for _, recurred in responder_rows if recurred is not None]
 
@@ -309,7 +324,7 @@ def synthesise(cases: Sequence[CaseData], *, filters: dict[str, Any] | None = No
             events=len(events),
             by_severity={
                 severity: sum(1 for _, e in events if e.severity == severity)
-                for severity in SEVERITIES
+                for severity in severities
             },
             led_to_stop=sum(1 for _, e in events if e.led_to_stop),
         )

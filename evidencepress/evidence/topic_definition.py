@@ -97,9 +97,9 @@ class Matching:
     """How cases are compared with a reader's situation."""
 
     weights: Mapping[str, float]
-    # Plain names of the features, for "what matched" ("the kind of angiosarcoma").
+    # Plain names of the features, for "what matched" ("the kind of tumour").
     feature_names: Mapping[str, str]
-    # Short labels of a matched feature in a case list ("Same kind of angiosarcoma").
+    # Short labels of a matched feature in a case list ("Same kind of tumour").
     matched_labels: Mapping[str, str]
     # Upper limits in millimetres of the size bands, smallest first; above the last is "large".
     size_bands: tuple[tuple[int, str], ...]
@@ -119,13 +119,13 @@ class TopicDefinition:
     vocabulary: Vocabulary
     questionnaire: tuple[Question, ...]
     matching: Matching
-    # Nouns and phrases by key ("condition_kind": "the kind of angiosarcoma", ...).
+    # Nouns and phrases by key ("condition_kind": "the kind of tumour", ...).
     wording: Mapping[str, str]
     glossary: tuple[GlossaryTerm, ...]
     # Safety rules as data; their shape is the schema's `safety_rule` (see summaries.safety).
     safety_rules: tuple[Mapping[str, Any], ...]
     certainty_wording: Mapping[str, str]
-    # Words of the treatment in prose ("imiquimod", "the cream"), for the claim audit.
+    # Words of the treatment in prose (the drug's name, "the cream"), for the claim audit.
     treatment_words: tuple[str, ...] = ()
     data: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -367,3 +367,10 @@ def definition_for(topic: object | None) -> TopicDefinition:
     if isinstance(stored, Mapping) and stored:
         return definition_from_stored(stored)
     return default_definition()
+
+
+# For callers that find problems after parsing (evidence.topics: orphaned case values) and
+# report them the same way: "file:line: key.path: message".
+key_lines = _line_index
+line_of = _where
+dotted_path = _dotted

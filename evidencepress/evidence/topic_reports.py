@@ -35,6 +35,7 @@ from .certainty import (
 )
 from .models import AdverseEvent, Appraisal, ReportedPatient, ResearchQuestion, Topic, Treatment
 from .synthesis import AdverseEventData, CaseData, Synthesis, columns, synthesise
+from .vocabulary import vocabulary_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,7 +335,9 @@ def to_case_data(patient: ReportedPatient) -> CaseData:
 def summarise_topic(topic: Topic, filters: CaseFilters | None = None) -> Synthesis:
     """The synthesis of a topic's cases (see `synthesis.synthesise`)."""
     filters = filters or CaseFilters()
-    return synthesise(select_cases(topic, filters), filters=filters.as_dict())
+    return synthesise(
+        select_cases(topic, filters), filters=filters.as_dict(), vocabulary=vocabulary_for(topic)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -462,7 +465,8 @@ def build_report(
     snapshot (`evidence.snapshots`) are built by this one function."""
     filters = filters or CaseFilters()
     items = [name for name, _ in Appraisal.ITEMS]
-    synthesis = synthesise(cases, filters=filters.as_dict())
+    vocabulary = vocabulary_for(topic)
+    synthesis = synthesise(cases, filters=filters.as_dict(), vocabulary=vocabulary)
     publication_ids = set(columns(cases)["publication_id"])
     appraisals = [
         AppraisalData(row[0], dict(zip(items, row[1:], strict=True))) for row in appraisal_rows
@@ -473,7 +477,7 @@ def build_report(
         cases=cases,
         synthesis=synthesis,
         appraisal=appraisal,
-        certainty=assess_certainty(synthesis, appraisal, cases),
+        certainty=assess_certainty(synthesis, appraisal, cases, vocabulary=vocabulary),
         gaps=research_gaps(cases, list(questions)),
         appraisal_rows=tuple(tuple(row) for row in appraisal_rows),
         questions=tuple((str(q), str(m)) for q, m in questions),

@@ -21,15 +21,12 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 
 from .forms import SummaryFilterForm
-from .models import AdverseEvent, ReportedPatient, Topic
+from .models import ReportedPatient, Topic
 from .synthesis import Distribution, Proportion
 from .topic_reports import CaseFilters, TopicReport, topic_report
+from .vocabulary import Vocabulary, vocabulary_for
 
 logger = logging.getLogger(__name__)
-
-RESPONSE_LABELS = dict(ReportedPatient.Response.choices)
-STATUS_LABELS = dict(ReportedPatient.Status.choices)
-SEVERITY_LABELS = dict(AdverseEvent.Severity.choices)
 
 
 def percent(value: float | None) -> str:
@@ -87,8 +84,11 @@ _FIELD_LABELS = {
 }
 
 
-def field_label(name: str) -> str:
-    """The editor-facing name of a case field, as in the patient form."""
+def field_label(name: str, vocabulary: Vocabulary | None = None) -> str:
+    """The editor-facing name of a case field, as in the patient form (a topic-defined field
+    by the topic's own name for it, when it has one)."""
+    if vocabulary is not None and name in vocabulary.field_labels:
+        return vocabulary.field_labels[name]
     if name in _FIELD_LABELS:
         return _FIELD_LABELS[name]
     try:
@@ -100,14 +100,18 @@ def field_label(name: str) -> str:
 def summary_context(report: TopicReport) -> dict[str, Any]:
     """Rows for the summary template, formatted from the report and nothing else."""
     synthesis = report.synthesis
-    responders = synthesis.responses["complete"].count + synthesis.responses["partial"].count
+    vocabulary = vocabulary_for(report.topic)
+    response_labels = vocabulary.labels_for("response")
+    status_labels = vocabulary.labels_for("status_at_last_follow_up")
+    severity_labels = vocabulary.labels_for("severity")
+    responders = synthesis.any_response.count
     return {
         "responses": [
-            ProportionRow.from_share(RESPONSE_LABELS.get(name, name), share)
+            ProportionRow.from_share(response_labels.get(name, name), share)
             for name, share in synthesis.responses.items()
         ],
         "any_response": ProportionRow.from_share(
-            "Any response (complete or partial)", synthesis.any_response
+            any_improvement_label(vocabulary), synthesis.any_response
         ),
         "recurrence": ProportionRow.from_share(
             "Recurrence among responders (where reported)", synthesis.recurrence_among_responders
@@ -132,7 +136,7 @@ def summary_context(report: TopicReport) -> dict[str, Any]:
                 "patients": event.patients,
                 "events": event.events,
                 "severity": "; ".join(
-                    f"{SEVERITY_LABELS.get(severity, severity)}: {count}"
+                    f"{severity_labels.get(severity, severity)}: {count}"
                     for severity, count in event.by_severity.items()
                     if count
                 ),
@@ -141,23 +145,29 @@ def summary_context(report: TopicReport) -> dict[str, Any]:
             for event in synthesis.adverse_events
         ],
         "missing": sorted(
-            ((field_label(name), count) for name, count in synthesis.missing.items()),
+            ((field_label(name, vocabulary), count) for name, count in synthesis.missing.items()),
             key=lambda item: (-item[1], item[0]),
         ),
         "cases": [
             {
                 "label": case.label,
                 "is_demo": case.is_demo,
-                "response": RESPONSE_LABELS.get(case.response, case.response),
+                "response": response_labels.get(case.response, case.response),
                 "duration": number(_float(case.regimen_duration_weeks)),
                 "time_to_response": number(_float(case.time_to_response_weeks)),
                 "follow_up": number(_float(case.follow_up_months)),
                 "recurrence": {True: "Yes", False: "No"}.get(case.recurrence, "Not reported"),
-                "status": STATUS_LABELS.get(case.status_at_last_follow_up, ""),
+                "status": status_labels.get(case.status_at_last_follow_up, ""),
             }
             for case in report.cases
         ],
     }
+
+
+def any_improvement_label(vocabulary: Vocabulary) -> str:
+    """ "Any response (complete or partial)": the outcomes that count as improvement, in the
+    topic's words."""
+    return vocabulary.any_response_label()
 
 
 def _float(value: Any) -> float | None:
@@ -180,12 +190,19 @@ def plot_figures(report: TopicReport) -> dict[str, Any]:
     if swimmer is None or chart is None:
         return {"available": False}
     name = report.topic.name
+    vocabulary = vocabulary_for(report.topic)
     try:
         return {
             "available": True,
-            "swimmer": _svg(swimmer(report.cases, title=f"Each patient's course: {name}")),
+            "swimmer": _svg(
+                swimmer(report.cases, title=f"Each patient's course: {name}", vocabulary=vocabulary)
+            ),
             "responses": _svg(
-                chart(report.synthesis, title=f"Responses with 95% intervals: {name}")
+                chart(
+                    report.synthesis,
+                    title=f"Responses with 95% intervals: {name}",
+                    vocabulary=vocabulary,
+                )
             ),
         }
     except Exception:
@@ -232,7 +249,7 @@ class TopicSummaryView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Templa
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        form = SummaryFilterForm(self.request.GET or None)
+        form = SummaryFilterForm(self.request.GET or None, topic=self.object)
         filters = form.case_filters() if form.is_valid() else CaseFilters()
         report = topic_report(self.object, filters)
         context.update(
@@ -314,3 +331,67 @@ class TopicHistoryView(TopicSummaryView):
             ).order_by("-taken_at", "-pk")[:50],
         )
         return context
+
+
+class TopicDefinitionView(TopicSummaryView):
+    """A topic's definition (vocabulary, questionnaire, wording...) as a file's text, editable
+    by those who may change topics, with every version recorded (evidence.topics)."""
+
+    template_name = "evidence/admin/topic_definition.html"
+    page_title = "Topic definition"
+    header_icon = "code"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        from .forms import TopicDefinitionForm
+        from .topics import export_definition
+
+        # The admin page's own context, without the summary's numbers (TopicSummaryView's).
+        context = super(TopicSummaryView, self).get_context_data(**kwargs)
+        form = kwargs.get("form") or TopicDefinitionForm(
+            initial={"definition": export_definition(self.object)}
+        )
+        context.update(
+            topic=self.object,
+            form=form,
+            problems=kwargs.get("problems", []),
+            can_change=self._can_change(),
+            versions=self.object.versions.select_related("created_by"),
+        )
+        return context
+
+    def _can_change(self) -> bool:
+        return bool(self.user_has_permission("change"))
+
+    def post(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        from django.contrib import messages
+        from django.core.exceptions import PermissionDenied
+        from django.shortcuts import redirect
+
+        from .forms import TopicDefinitionForm
+        from .topic_definition import TopicDefinitionError
+        from .topics import load_definition_text
+
+        if not self._can_change():
+            raise PermissionDenied
+        form = TopicDefinitionForm(request.POST, request.FILES)
+        problems: list[str] = []
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                _, version = load_definition_text(
+                    data["text"],
+                    source=data["source"],
+                    user=request.user,
+                    note=data["note"] or "Edited in the admin",
+                    expected_slug=self.object.slug,
+                )
+            except TopicDefinitionError as error:
+                problems = error.problems
+                form.add_error(None, f"Not saved, nothing was changed: {len(problems)} problem(s).")
+            else:
+                if version is None:
+                    messages.info(request, "The definition is unchanged: no new version.")
+                else:
+                    messages.success(request, f"Version {version.number} of the definition saved.")
+                return redirect(request.path)
+        return self.render_to_response(self.get_context_data(form=form, problems=problems))

@@ -32,7 +32,7 @@ from wagtail.admin.viewsets.chooser import ChooserViewSet
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets import Button, HeaderButton
 
-from .forms import PublicationForm, case_field_choices
+from .forms import PublicationForm, VocabularySelect, case_field_choices, use_topic_vocabulary
 from .history import recorded_reason, topics_fed_by
 from .import_views import REQUIRED_PERMISSIONS, CaseImportView
 from .models import (
@@ -46,7 +46,7 @@ from .models import (
 )
 from .notices import DEMO_LABEL
 from .published import published_pages
-from .views import TopicHistoryView, TopicSummaryView
+from .views import TopicDefinitionView, TopicHistoryView, TopicSummaryView
 
 REASON_HELP = (
     "Pages published to readers use this evidence. Say why it changes; the reason is kept in the "
@@ -94,6 +94,7 @@ class EvidenceEditView(FedPagesMixin, generic.EditView):
             widget=forms.Textarea(attrs={"rows": 2}),
             help_text=REASON_HELP if self.fed_pages else "Optional: kept in the evidence history.",
         )
+        use_topic_vocabulary(form)  # a case's value choices are its topic's
         return form
 
     def save_instance(self) -> Any:
@@ -252,12 +253,14 @@ def patient_panels(*, with_publication: bool) -> list[Any]:
             "Patient and lesion",
             [
                 FieldRowPanel([FieldPanel("age"), FieldPanel("sex")]),
-                FieldRowPanel([FieldPanel("setting"), FieldPanel("site")]),
+                FieldRowPanel(
+                    [FieldPanel("setting", widget=VocabularySelect("setting")), FieldPanel("site")]
+                ),
                 FieldRowPanel(
                     [
                         FieldPanel("lesion_size_mm"),
                         FieldPanel("lesion_count"),
-                        FieldPanel("lesion_depth"),
+                        FieldPanel("lesion_depth", widget=VocabularySelect("lesion_depth")),
                     ]
                 ),
                 FieldPanel("surgery_candidate"),
@@ -282,7 +285,14 @@ def patient_panels(*, with_publication: bool) -> list[Any]:
         *section(
             "Outcome",
             [
-                FieldRowPanel([FieldPanel("response"), FieldPanel("response_assessment")]),
+                FieldRowPanel(
+                    [
+                        FieldPanel("response", widget=VocabularySelect("response")),
+                        FieldPanel(
+                            "response_assessment", widget=VocabularySelect("response_assessment")
+                        ),
+                    ]
+                ),
                 FieldRowPanel(
                     [FieldPanel("time_to_response_weeks"), FieldPanel("follow_up_months")]
                 ),
@@ -293,7 +303,9 @@ def patient_panels(*, with_publication: bool) -> list[Any]:
                         FieldPanel("treatment_stopped_early"),
                     ]
                 ),
-                FieldPanel("status_at_last_follow_up"),
+                FieldPanel(
+                    "status_at_last_follow_up", widget=VocabularySelect("status_at_last_follow_up")
+                ),
                 FieldPanel("biomarkers"),
             ],
         ),
@@ -304,7 +316,11 @@ def patient_panels(*, with_publication: bool) -> list[Any]:
             heading="Adverse events",
             panels=[
                 FieldRowPanel(
-                    [FieldPanel("kind"), FieldPanel("severity"), FieldPanel("led_to_stop")]
+                    [
+                        FieldPanel("kind"),
+                        FieldPanel("severity", widget=VocabularySelect("severity")),
+                        FieldPanel("led_to_stop"),
+                    ]
                 ),
                 FieldPanel("description"),
             ],
@@ -354,6 +370,15 @@ class TopicIndexView(generic.IndexView):
                 priority=6,
             ),
         )
+        buttons.insert(
+            2,
+            Button(
+                "Definition",
+                url=reverse("topic:definition", args=[instance.pk]),
+                icon_name="code",
+                priority=7,
+            ),
+        )
         return buttons
 
 
@@ -370,6 +395,11 @@ class TopicEditView(EvidenceEditView):
                 "Evidence history",
                 url=reverse("topic:evidence_history", args=[self.object.pk]),
                 icon_name="history",
+            ),
+            HeaderButton(
+                "Definition",
+                url=reverse("topic:definition", args=[self.object.pk]),
+                icon_name="code",
             ),
         ]
 
@@ -420,11 +450,20 @@ class TopicViewSet(ModelViewSet):
             edit_url_name=self.get_url_name("edit"),
         )
 
+    @property
+    def definition_view(self) -> Any:
+        return self.construct_view(
+            TopicDefinitionView,
+            index_url_name=self.get_url_name("index"),
+            edit_url_name=self.get_url_name("edit"),
+        )
+
     def get_urlpatterns(self) -> list[Any]:
         return [
             *super().get_urlpatterns(),
             path("summary/<int:pk>/", self.summary_view, name="summary"),
             path("evidence-history/<int:pk>/", self.evidence_history_view, name="evidence_history"),
+            path("definition/<int:pk>/", self.definition_view, name="definition"),
         ]
 
 

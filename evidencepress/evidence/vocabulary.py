@@ -38,6 +38,20 @@ def _values(terms: tuple[Term, ...]) -> tuple[str, ...]:
     return tuple(term.value for term in terms)
 
 
+# The case fields whose values a topic's vocabulary defines, and the Vocabulary list of each
+# (the definition file's names: settings, extents, outcomes, assessments, statuses, severities).
+CASE_FIELD_TERMS: Mapping[str, str] = MappingProxyType(
+    {
+        "setting": "settings",
+        "lesion_depth": "depths",
+        "response": "responses",
+        "response_assessment": "assessments",
+        "status_at_last_follow_up": "statuses",
+        "severity": "severities",  # of an adverse event
+    }
+)
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     """The values of a topic's case fields, in their display order, with their words."""
@@ -59,8 +73,29 @@ class Vocabulary:
     site_regions: Mapping[str, str] = field(default_factory=dict)
     # The kinds of adverse event a case may name (empty: free text).
     adverse_event_kinds: tuple[Term, ...] = ()
-    # The topic's own names of the case fields ("setting" -> "Kind of angiosarcoma").
+    # The topic's own names of the case fields ("setting" -> "Kind of tumour").
     field_labels: Mapping[str, str] = field(default_factory=dict)
+
+    def terms_for(self, field_name: str) -> tuple[Term, ...]:
+        """The terms of a topic-defined case field ("setting", ..., "severity")."""
+        return tuple(getattr(self, CASE_FIELD_TERMS[field_name]))
+
+    def values_for(self, field_name: str) -> tuple[str, ...]:
+        """The values a topic-defined case field may take, in display order."""
+        return _values(self.terms_for(field_name))
+
+    def labels_for(self, field_name: str) -> dict[str, str]:
+        """value -> the curator's label, for a topic-defined case field."""
+        return {term.value: term.label for term in self.terms_for(field_name)}
+
+    def any_response_label(self) -> str:
+        """ "Any response (complete or partial)": the outcomes that count as improvement."""
+        labels = self.labels_for("response")
+        improved = [
+            labels.get(value, value).lower().removesuffix(" response")
+            for value in self.improved_responses
+        ]
+        return f"Any response ({' or '.join(improved)})" if improved else "Any response"
 
     def field_label(self, name: str, default: str) -> str:
         """The topic's name of a case field, or `default`."""
@@ -217,14 +252,9 @@ BUILTIN = Vocabulary(
 
 
 def vocabulary_for(topic: object | None) -> Vocabulary:
-    """The case vocabulary of `topic`, an evidence Topic: from its stored definition.
+    """The case vocabulary of `topic`, an evidence Topic: from its stored definition, or the
+    neutral default definition's for a topic without one (and for None). Typed loosely so this
+    module stays free of Django."""
+    from .topic_definition import definition_for
 
-    A topic without a stored definition gets `BUILTIN` until the storage of #16 §1 lands (then
-    the neutral default definition). Typed loosely so this module stays free of Django.
-    """
-    stored = getattr(topic, "definition", None)
-    if stored:
-        from .topic_definition import definition_for
-
-        return definition_for(topic).vocabulary
-    return BUILTIN
+    return definition_for(topic).vocabulary

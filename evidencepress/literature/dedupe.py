@@ -30,7 +30,7 @@ def first_author_key(authors: Any) -> str:
 def same_work(author_a: str, journal_a: str, author_b: str, journal_b: str) -> bool:
     """Whether two copies sharing a normalised title and year are the same paper: their first
     authors' surnames agree, or, when one lacks authors, their journals do. Generic titles
-    ("Cutaneous angiosarcoma: a case report") are shared by different papers of one year."""
+    ("Cutaneous sarcoma: a case report") are shared by different papers of one year."""
     if author_a and author_b:
         return author_a == author_b
     if journal_a and journal_b:

@@ -230,8 +230,14 @@ SOUND: list[Sentence] = [
 CERTAINTY = "very_low"
 
 
+# The demo topic's words for its treatment (its definition file's treatment_words).
+TREATMENT_WORDS = ("imiquimod", "the cream")
+
+
 def _found(sentence: Sentence) -> tuple[Finding, ...]:
-    return audit_sentence(sentence, summary=SUMMARY, certainty=CERTAINTY)
+    return audit_sentence(
+        sentence, summary=SUMMARY, certainty=CERTAINTY, treatment_words=TREATMENT_WORDS
+    )
 
 
 def test_the_seeded_set_has_at_least_60_wrong_claims_of_every_kind() -> None:

@@ -297,13 +297,13 @@ def test_commands_print_a_one_line_summary(db: None) -> None:
 
 def test_loading_restores_an_edited_illustrative_case(loaded: dict[str, int]) -> None:
     case = ReportedPatient.objects.get(label="Illustrative case A")
-    case.response = ReportedPatient.Response.PROGRESSION
+    case.response = "progression"
     case.save()
     AdverseEvent.objects.filter(patient=case).delete()
 
     counts = load_demo()
 
     case.refresh_from_db()
-    assert case.response == ReportedPatient.Response.COMPLETE
+    assert case.response == "complete"
     assert sorted(case.adverse_events.values_list("kind", flat=True)) == ["crusting", "itching"]
     assert counts == {"cases_updated": 1}

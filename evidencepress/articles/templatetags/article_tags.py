@@ -13,12 +13,18 @@ from django.utils.safestring import SafeString
 
 from evidencepress.core.content_version import VersionedMemo, current_version
 from evidencepress.evidence.models import ReportedPatient
+from evidencepress.evidence.vocabulary import vocabulary_for
 
 register = template.Library()
 
-_CHOICES: dict[str, dict[str, str]] = {
-    name: dict(getattr(ReportedPatient, name.title().replace("_", "")).choices)
-    for name in ("sex", "setting", "depth", "response", "assessment", "status")
+_SEX_LABELS = dict(ReportedPatient.Sex.choices)
+# case_label's kinds -> the topic-defined case field whose vocabulary labels them.
+_TOPIC_FIELDS = {
+    "setting": "setting",
+    "depth": "lesion_depth",
+    "response": "response",
+    "assessment": "response_assessment",
+    "status": "status_at_last_follow_up",
 }
 
 
@@ -75,10 +81,32 @@ def number(value: float | None) -> str:
     return f"{value:g}" if float(value) != int(value) else str(int(value))
 
 
-@register.filter
-def case_label(value: str, kind: str) -> str:
-    """The display label of a case choice value, e.g. 'complete' → 'Complete response'."""
-    return _CHOICES.get(kind, {}).get(value, value)
+@register.simple_tag(takes_context=True)
+def case_label(context: template.Context, value: str, kind: str) -> str:
+    """The label of a case value in the topic's own words, e.g. 'complete' → 'Complete response'.
+
+    The topic is the context's `report.topic` (or `topic`); kinds: sex, setting, depth,
+    response, assessment, status.
+    """
+    if kind == "sex":
+        return _SEX_LABELS.get(value, value)
+    report = context.get("report")
+    topic = getattr(report, "topic", None) or context.get("topic")
+    field = _TOPIC_FIELDS.get(kind)
+    if field is None:
+        return value
+    return vocabulary_for(topic).labels_for(field).get(value, value)
+
+
+@register.simple_tag(takes_context=True)
+def any_improvement_label(context: template.Context) -> str:
+    """ "Any improvement (complete or partial)", naming the outcomes the topic counts."""
+    from evidencepress.evidence.plots import any_response_label
+
+    report = context.get("report")
+    topic = getattr(report, "topic", None) or context.get("topic")
+    label = any_response_label(vocabulary_for(topic))
+    return label.replace("Any response", "Any improvement", 1)
 
 
 @register.filter

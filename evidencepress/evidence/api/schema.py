@@ -22,7 +22,6 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, 
 from pydantic.json_schema import models_json_schema
 
 from ..export import COLUMNS
-from ..synthesis import RESPONSES as RESPONSE_KEYS
 
 PAGE_SIZE = 50
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -140,13 +139,9 @@ class AdverseEvents(Shape):
     led_to_stop: NonNegativeInt
 
 
-# One entry per response category of the synthesis (synthesis.RESPONSES), each a Proportion.
-Responses = create_model(  # type: ignore[call-overload]
-    "Responses",
-    __base__=Shape,
-    __doc__="One entry per response category.",
-    **dict.fromkeys(RESPONSE_KEYS, (Proportion, ...)),
-)
+# One entry per response category of the topic's vocabulary (its outcomes), each a Proportion:
+# the keys are the topic's own values (evidence.vocabulary.vocabulary_for).
+Responses = dict[str, Proportion]
 
 
 class Synthesis(Shape):
@@ -154,7 +149,9 @@ class Synthesis(Shape):
     patients: NonNegativeInt
     demo_patients: NonNegativeInt
     includes_demonstration_data: bool
-    responses: Responses  # type: ignore[valid-type]
+    responses: Responses = Field(
+        description="One entry per response category of the topic's vocabulary."
+    )
     any_response: Proportion
     time_to_response_weeks: Distribution
     follow_up_months: Distribution
@@ -290,7 +287,12 @@ class CasePage(Paginated, Notices):
     topic: str
     label: str
     evidence_date: DateTime | None
-    columns: dict[str, str] = Field(description="Each column's meaning.")
+    columns: dict[str, str] = Field(
+        description="Each column's meaning; topic-defined columns list the topic's values."
+    )
+    labels: dict[str, dict[str, str]] = Field(
+        description="For each topic-defined column: value -> the topic's label."
+    )
     cases: list[Case]  # type: ignore[valid-type]
 
 

@@ -28,7 +28,7 @@ from pydantic import BaseModel
 from .. import notices
 from ..certainty import Certainty
 from ..exceptions import ApiError
-from ..export import COLUMNS, case_queryset, case_row
+from ..export import case_queryset, case_row, columns_for, value_labels
 from ..models import Topic
 from ..published import published_topic, published_topics
 from ..services import latest_snapshot, snapshot_difference, snapshot_report
@@ -309,7 +309,8 @@ def case_list(request: HttpRequest, slug: str) -> HttpResponse:
         "label": CASES_LABEL,
         "evidence_date": totals["latest"].isoformat() if totals["latest"] else None,
         **meta,
-        "columns": dict(COLUMNS),
+        "columns": dict(columns_for(topic)),
+        "labels": value_labels(topic),
         "cases": [case_row(patient) for patient in page.object_list],
     }
     return respond(schema.CasePage, _with_notices(data, totals["demo"] > 0))

@@ -8,14 +8,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from evidencepress.evidence.models import Topic
-from evidencepress.evidence.plots import RESPONSE_LABELS
-from evidencepress.evidence.synthesis import RESPONSES, Proportion, Synthesis
+from evidencepress.evidence.synthesis import Proportion, Synthesis
 from evidencepress.evidence.topic_reports import CaseFilters, summarise_topic
+from evidencepress.evidence.views import any_improvement_label
+from evidencepress.evidence.vocabulary import vocabulary_for
 
 DEMO_WARNING = (
     "Includes demonstration data: invented, illustrative cases that are not medical evidence."
 )
-LABELS = RESPONSE_LABELS
 
 
 def _percent(value: float | None) -> str:
@@ -35,8 +35,10 @@ def as_text(topic: Topic, result: Synthesis) -> str:
     lines = [f"{topic.name}: {result.patients} cases in {result.publications} publications"]
     if result.demo_patients:
         lines.append(f"WARNING: {DEMO_WARNING} ({result.demo_patients} of {result.patients})")
-    lines += [_line(LABELS[name], result.responses[name]) for name in RESPONSES]
-    lines.append(_line("Any response (complete or partial)", result.any_response))
+    vocabulary = vocabulary_for(topic)
+    labels = vocabulary.labels_for("response")
+    lines += [_line(labels.get(name, name), share) for name, share in result.responses.items()]
+    lines.append(_line(any_improvement_label(vocabulary), result.any_response))
     ttr = result.time_to_response_weeks
     if ttr.reported:
         lines.append(

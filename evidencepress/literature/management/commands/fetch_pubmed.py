@@ -55,7 +55,7 @@ class Command(BaseCommand):
         self.clock = clock
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("query", help='PubMed search, e.g. "imiquimod AND angiosarcoma".')
+        parser.add_argument("query", help='PubMed search, e.g. "sirolimus AND sarcoma".')
         parser.add_argument(
             "--topic", required=True, help="Slug of the topic the publications belong to."
         )
