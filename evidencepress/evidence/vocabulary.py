@@ -1,4 +1,4 @@
-"""The case vocabulary, defined once: the values a reported case takes and the words for them.
+"""The shape of a topic's case vocabulary: the values a reported case takes and their words.
 
 Pure: imports nothing from Django, so the pure modules (synthesis, matching, drafting) read it
 as well as the models, the export, the import and the reader's request form.
@@ -8,9 +8,8 @@ Each value has up to three wordings:
 - `answer`: how the reader's request form offers it ("" when the form does not offer it);
 - `phrase`: how a drafted summary says it in a sentence ("" when summaries never say it).
 
-`vocabulary_for(topic)` is the one way in. Today every topic uses the built-in vocabulary
-(`BUILTIN`); issue #16 §1 will let a topic hold its own vocabulary as data and return it here,
-so code that asks through `vocabulary_for` keeps working unchanged.
+The values themselves are data: each topic's definition file (evidence/topic_definition.py,
+docs/topic-definition.md). `vocabulary_for(topic)` is the one way in.
 """
 
 from __future__ import annotations
@@ -146,109 +145,6 @@ class Vocabulary:
     def response_phrases(self) -> tuple[tuple[str, str], ...]:
         """How a summary says each known response, in the order they are listed."""
         return tuple((term.value, term.phrase) for term in self.responses if term.phrase)
-
-
-BUILTIN = Vocabulary(
-    settings=(
-        Term(
-            "scalp_face",
-            "Scalp or face (head and neck, not radiation-associated)",
-            answer="On the scalp or face",
-            phrase="on the scalp or face",
-        ),
-        Term(
-            "radiation",
-            "Radiation-associated (e.g. breast after radiotherapy)",
-            answer="On the breast or chest, after radiotherapy (radiation-associated)",
-            phrase="after radiotherapy (for example, to the breast)",
-        ),
-        Term(
-            "lymphoedema",
-            "Lymphoedema-associated (Stewart–Treves)",
-            answer="In a swollen arm or leg (lymphoedema-associated)",
-            phrase="linked to lymphoedema",
-        ),
-        Term("other", "Other", answer="Somewhere else", phrase="in another setting"),
-        Term(UNKNOWN, "Not reported"),
-    ),
-    depths=(
-        Term(
-            "superficial",
-            "Superficial (patch or plaque)",
-            answer="A flat or slightly raised patch on the skin",
-        ),
-        Term("nodular", "Nodular", answer="A lump (nodule)"),
-        Term("deep", "Deep or invasive", answer="It goes deep under the skin"),
-        Term(
-            "widespread", "Widespread or multifocal", answer="Many areas, or it has spread widely"
-        ),
-        Term(UNKNOWN, "Not reported", answer="Not sure"),
-    ),
-    depth_groups=MappingProxyType(
-        {"superficial": "local", "nodular": "local", "deep": "extensive", "widespread": "extensive"}
-    ),
-    extensive_depths=("deep", "widespread"),
-    responses=(
-        Term("complete", "Complete response", phrase="cleared completely"),
-        Term("partial", "Partial response", phrase="got partly better"),
-        Term("stable", "Stable disease", phrase="stayed about the same"),
-        Term("progression", "Progression", phrase="got worse"),
-        Term(UNKNOWN, "Not reported"),
-    ),
-    improved_responses=("complete", "partial"),
-    assessments=(
-        Term("clinical", "Clinical examination"),
-        Term("histological", "Biopsy (histology)"),
-        Term("clinical_histological", "Clinical and biopsy"),
-        Term("imaging", "Imaging"),
-        Term(UNKNOWN, "Not reported"),
-    ),
-    statuses=(
-        Term("ned", "Alive, no evidence of disease"),
-        Term("awd", "Alive with disease"),
-        Term("dod", "Died of disease"),
-        Term("doc", "Died of other causes"),
-        Term(UNKNOWN, "Not reported"),
-    ),
-    severities=(
-        Term("mild", "Mild"),
-        Term("moderate", "Moderate"),
-        Term("severe", "Severe"),
-        Term("life_threatening", "Life-threatening"),
-        Term(UNKNOWN, "Not reported"),
-    ),
-    site_regions=MappingProxyType(
-        {
-            "scalp": "head",
-            "head": "head",
-            "crown": "head",
-            "vertex": "head",
-            "temple": "face",
-            "face": "face",
-            "forehead": "face",
-            "nose": "face",
-            "cheek": "face",
-            "ear": "face",
-            "eyelid": "face",
-            "lip": "face",
-            "chin": "face",
-            "jaw": "face",
-            "neck": "neck",
-            "breast": "chest",
-            "chest": "chest",
-            "wall": "chest",
-            "trunk": "trunk",
-            "back": "trunk",
-            "abdomen": "trunk",
-            "arm": "limb",
-            "forearm": "limb",
-            "hand": "limb",
-            "leg": "limb",
-            "thigh": "limb",
-            "foot": "limb",
-        }
-    ),
-)
 
 
 def vocabulary_for(topic: object | None) -> Vocabulary:

@@ -24,11 +24,12 @@ from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from evidencepress.core.audit import audit_permission_denied, audit_record
+from evidencepress.evidence.topic_definition import Question
 
 from . import services
 from .access import can_access_requests, can_approve_clinically
 from .delivery import DeliveryFailed, summary_pdf
-from .forms import DEPTH_CHOICES, SETTING_CHOICES, SURGERY_CHOICES
+from .forms import SURGERY_CHOICES, questionnaire_for
 from .models import SummaryRequest
 
 Status = SummaryRequest.Status
@@ -54,6 +55,17 @@ def summary_editor_required(view: Callable[..., HttpResponse]) -> Callable[..., 
 
 def _get(public_id: Any) -> SummaryRequest:
     return get_object_or_404(SummaryRequest.objects.select_related("topic"), public_id=public_id)
+
+
+def _answer_label(question: Question, value: Any) -> str:
+    """A reader's answer to one of the topic's questions, in the words they chose it by."""
+    if value in (None, "", []):
+        return "Not given"
+    if question.kind == "choice":
+        return next((o.label for o in question.options if o.value == value), str(value))
+    if question.kind == "yes_no":
+        return dict(SURGERY_CHOICES).get(str(value), str(value))
+    return str(value)
 
 
 class DraftForm(forms.Form):
@@ -140,27 +152,14 @@ class DetailView(WagtailAdminTemplateMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         summary_request = self.object
         answers = summary_request.situation or {}
-        labels = {
-            "setting": dict(SETTING_CHOICES),
-            "lesion_depth": dict(DEPTH_CHOICES),
-            "surgery_possible": dict(SURGERY_CHOICES),
-        }
         situation = [
             (
                 "Who it is for",
                 "Someone they care for" if answers.get("for_whom") == "other" else "Themself",
             ),
-            ("Where it started", labels["setting"].get(answers.get("setting", ""), "Not given")),
-            ("Site", answers.get("site") or "Not given"),
-            ("Largest lesion (mm)", answers.get("lesion_size_mm") or "Not given"),
-            ("Number of lesions", answers.get("lesion_count") or "Not given"),
-            (
-                "Appearance",
-                labels["lesion_depth"].get(answers.get("lesion_depth", ""), "Not given"),
-            ),
-            (
-                "Surgery possible",
-                labels["surgery_possible"].get(answers.get("surgery_possible", ""), "Not given"),
+            *(
+                (question.label, _answer_label(question, answers.get(question.key)))
+                for question in questionnaire_for(summary_request.topic)
             ),
             (
                 "Treatments before",

@@ -13,15 +13,12 @@ from django.conf import settings
 
 from evidencepress.core.text import strip_invisible
 from evidencepress.evidence.models import Topic, Treatment
-from evidencepress.evidence.topic_definition import Option, Question, definition_for
-from evidencepress.evidence.vocabulary import BUILTIN, UNKNOWN, UNSURE
+from evidencepress.evidence.topic_definition import Question, definition_for
+from evidencepress.evidence.vocabulary import UNKNOWN, UNSURE
 
 CONSENT_VERSION = "2026-11-1"
-DEMO_TOPIC_SLUG = "imiquimod-angiosarcoma"
 HONEYPOT_FIELD = "website"
 
-SETTING_CHOICES = BUILTIN.setting_answers()
-DEPTH_CHOICES = BUILTIN.depth_answers()
 SURGERY_CHOICES = [("yes", "Yes"), ("no", "No"), ("unsure", "Not sure")]
 DETAIL_CHOICES = [
     ("short", "Short: the main points on one page"),
@@ -101,40 +98,10 @@ NUMBER_LIMITS: dict[str, tuple[int, int, dict[str, str]]] = {
 NOT_SURE_VALUES = (UNSURE, UNKNOWN)
 
 
-def _legacy_questionnaire() -> tuple[Question, ...]:
-    """The questions of a topic stored before topics held definitions (issue #16 §1).
-
-    Transitional: once every topic holds its definition (the topic-definition migration does
-    this for existing topics), `questionnaire_for` never reaches here and this goes with BUILTIN.
-    """
-
-    def options(pairs: list[tuple[str, str]]) -> tuple[Option, ...]:
-        return tuple(Option(value, label) for value, label in pairs)
-
-    return (
-        Question("setting", "choice", "Where did the angiosarcoma start?", "", "setting",
-                 options(SETTING_CHOICES)),
-        Question("site", "text", "Where on the body is it now?",
-                 "For example: scalp, nose, left breast. Leave empty if you are not sure.", "site"),
-        Question("lesion_size_mm", "number",
-                 "How big is the largest patch or lump, in millimetres?",
-                 "10 millimetres is 1 centimetre. Leave empty if you are not sure.",
-                 "lesion_size_mm"),
-        Question("lesion_count", "number", "How many patches or lumps are there?",
-                 "Leave empty if you are not sure.", "lesion_count"),
-        Question("lesion_depth", "choice", "What does it look like?", "", "lesion_depth",
-                 options(DEPTH_CHOICES)),
-        Question("surgery_possible", "yes_no", "Have your doctors said that surgery is possible?",
-                 "", "surgery_candidate"),
-    )  # fmt: skip
-
-
 def questionnaire_for(topic: Topic | None) -> tuple[Question, ...]:
     """The topic's own questions (its definition's questionnaire), in its order."""
     if topic is None:
         return ()
-    if not getattr(topic, "definition", None):
-        return _legacy_questionnaire()
     return definition_for(topic).questionnaire
 
 
@@ -278,8 +245,8 @@ class SummaryRequestForm(forms.Form):
         self._describe_fields()
 
     def _choose_topic(self, topic: Topic | None) -> Topic | None:
-        """The posted topic when bound (`topic` if it is that one); else `topic`, the demo
-        topic, or the first topic."""
+        """The posted topic when bound (`topic` if it is that one); else `topic`, or the first
+        topic by name."""
         if self.is_bound:
             slug = self.data.get("topic")
             if topic is not None and topic.slug == slug:
@@ -287,8 +254,7 @@ class SummaryRequestForm(forms.Form):
             return Topic.objects.filter(slug=slug).first() if isinstance(slug, str) else None
         if topic is not None:
             return topic
-        topics = Topic.objects.order_by("name")
-        return topics.filter(slug=DEMO_TOPIC_SLUG).first() or topics.first()
+        return Topic.objects.order_by("name").first()
 
     @property
     def question_fields(self) -> list[forms.BoundField]:

@@ -101,7 +101,8 @@ def test_headline_responses_are_the_topics_vocabulary(monkeypatch: pytest.Monkey
     from dataclasses import replace
 
     from evidencepress.evidence import snapshots
-    from evidencepress.evidence.vocabulary import BUILTIN, Term
+    from evidencepress.evidence.topic_definition import default_definition
+    from evidencepress.evidence.vocabulary import Term
 
     cases = [_case("A"), _case("B", "progression"), _case("C", "unknown")]
     builtin = headline(synthesise(cases))
@@ -116,7 +117,7 @@ def test_headline_responses_are_the_topics_vocabulary(monkeypatch: pytest.Monkey
     topic = object()
     asked: list[object] = []
     own = replace(
-        BUILTIN,
+        default_definition().vocabulary,
         responses=(Term("progression", "Progression"), Term("complete", "Complete response")),
     )
 
