@@ -19,7 +19,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SLUG = "imiquimod-safety"
 WIDTHS = (1280, 390)
 OTHER_TOPIC = re.compile(r"angiosarcoma|stewart|lymph(o)?edema|paclitaxel|timolol", re.I)
-ANSWERS = "summaries admin (safety/draftshape): the reader's answers in the topic's questionnaire"
 
 
 @pytest.fixture
@@ -128,7 +127,6 @@ def test_a_readers_draft_as_the_editor_sees_it(
             context.close()
 
 
-@pytest.mark.xfail(strict=True, reason=ANSWERS)
 def test_the_editor_sees_the_readers_answers_in_the_topics_words(
     client: Any, demo_site: None
 ) -> None:
