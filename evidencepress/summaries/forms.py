@@ -246,7 +246,7 @@ class SummaryRequestForm(forms.Form):
 
     def _choose_topic(self, topic: Topic | None) -> Topic | None:
         """The posted topic when bound (`topic` if it is that one); else `topic`, or the first
-        topic by name."""
+        topic by name that has its own definition (else the first topic)."""
         if self.is_bound:
             slug = self.data.get("topic")
             if topic is not None and topic.slug == slug:
@@ -254,7 +254,9 @@ class SummaryRequestForm(forms.Form):
             return Topic.objects.filter(slug=slug).first() if isinstance(slug, str) else None
         if topic is not None:
             return topic
-        return Topic.objects.order_by("name").first()
+        topics = list(Topic.objects.order_by("name"))
+        # A topic with its own definition asks its own questions: offer that one first.
+        return next((t for t in topics if t.definition), topics[0] if topics else None)
 
     @property
     def question_fields(self) -> list[forms.BoundField]:

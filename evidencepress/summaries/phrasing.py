@@ -180,7 +180,7 @@ QUESTION_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "side_effects",
         re.compile(
-            r"\b(side[- ]effects?|safe|safety|risks?|harm|hurt|sore|pain|painful|rash|"
+            r"\b(safe(?:ty)?|side[- ]effects?|risks?|harm|hurt|sore|pain|painful|rash|"
             r"reaction|itch|itchy|burn|burning)\b",
             re.IGNORECASE,
         ),

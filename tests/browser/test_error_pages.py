@@ -11,6 +11,7 @@ from evidencepress.evidence.models import Topic, Treatment
 from evidencepress.summaries.models import SummaryRequest
 
 from ..conftest import ensure_wagtail_tree
+from ..summaries.definitions import DEMO_DATA
 from .conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -26,6 +27,7 @@ def _topic() -> None:
         slug="imiquimod-angiosarcoma",
         treatment="Imiquimod",
         condition="Cutaneous angiosarcoma",
+        definition=DEMO_DATA,
     )
     Treatment.objects.create(name="Radiotherapy", slug="radiotherapy", category="radiotherapy")
 

@@ -12,6 +12,7 @@ from evidencepress.evidence.models import Topic, Treatment
 from evidencepress.summaries.models import SummaryRequest
 
 from ..conftest import ensure_wagtail_tree
+from ..summaries.definitions import DEMO_DATA
 from .conftest import ARTIFACTS
 from .test_accessibility import _blocking
 
@@ -28,6 +29,7 @@ def test_a_caregiver_chooses_the_topic_and_says_who_the_summary_is_for(
         slug="imiquimod-angiosarcoma",
         treatment="Imiquimod",
         condition="Cutaneous angiosarcoma",
+        definition=DEMO_DATA,
     )
     Topic.objects.create(
         name="Imiquimod side effects", slug="imiquimod-safety", treatment="Imiquimod",

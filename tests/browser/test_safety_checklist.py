@@ -17,6 +17,7 @@ from evidencepress.evidence.rulesets import safety_rules_approve_for_demo
 from evidencepress.summaries.services import summary_request_submit
 
 from ..conftest import ensure_wagtail_tree
+from ..summaries.definitions import DEMO_DATA
 from .conftest import ARTIFACTS, sign_in_to_admin
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -39,7 +40,7 @@ def test_the_reviewer_sees_which_rules_fired_why_and_what_is_missing(
     sue.groups.add(Group.objects.get(name=roles.SUMMARY_EDITORS))
     topic = Topic.objects.create(
         name="Imiquimod for cutaneous angiosarcoma", slug="imiquimod-angiosarcoma",
-        treatment="Imiquimod", condition="Cutaneous angiosarcoma",
+        treatment="Imiquimod", condition="Cutaneous angiosarcoma", definition=DEMO_DATA,
     )  # fmt: skip
     safety_rules_approve_for_demo(topic=topic, rules=RULES)
     summary_request = summary_request_submit(

@@ -13,6 +13,7 @@ from evidencepress.evidence.models import Topic, Treatment
 from evidencepress.summaries.models import SummaryRequest
 
 from ..conftest import ensure_wagtail_tree
+from ..summaries.definitions import DEMO_DATA
 from .conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,6 +26,7 @@ def test_a_reader_sends_a_request_from_a_phone(live_server: Any, browser: Any) -
         slug="imiquimod-angiosarcoma",
         treatment="Imiquimod",
         condition="Cutaneous angiosarcoma",
+        definition=DEMO_DATA,
     )
     Treatment.objects.create(name="Radiotherapy", slug="radiotherapy", category="radiotherapy")
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)

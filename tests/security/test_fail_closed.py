@@ -32,6 +32,7 @@ from evidencepress.summaries.models import SummaryRequest
 
 from ..literature.eutils_fake import FakeClock, FakeNcbi
 from ..site.conftest import SmallSite, build_small_site
+from ..summaries.definitions import DEMO_DATA
 from ..summaries.test_request_form import valid_post
 
 pytestmark = pytest.mark.django_db
@@ -181,6 +182,7 @@ def test_pubmed_down_stops_the_fetch_with_a_clear_error_and_imports_nothing() ->
         slug="imiquimod-angiosarcoma",
         treatment="Imiquimod",
         condition="Angiosarcoma",
+        definition=DEMO_DATA,
     )
     fake = FakeNcbi(FakeClock(), override=lambda seen: httpx.ConnectError("connection refused"))
     command = FetchPubmed(transport=fake.transport(), clock=fake.clock)

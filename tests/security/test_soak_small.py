@@ -41,6 +41,7 @@ from evidencepress.literature.importer import import_path
 from evidencepress.summaries.models import SummaryRequest
 
 from ..conftest import ensure_wagtail_tree
+from ..summaries.definitions import DEMO_DATA
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -107,7 +108,11 @@ def site_pages(transactional_db: None) -> dict[str, Any]:
     ensure_home_page()
     home = HomePage.objects.get()
     topic = Topic.objects.create(
-        name="Soak topic", slug="soak-topic", treatment="Cream", condition="Condition"
+        name="Soak topic",
+        slug="soak-topic",
+        treatment="Cream",
+        condition="Condition",
+        definition=DEMO_DATA,
     )
     topic_page = TopicPage(title="Soak topic", slug="soak-topic", topic=topic)
     home.add_child(instance=topic_page)

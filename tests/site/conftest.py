@@ -18,6 +18,7 @@ from evidencepress.articles.models import (
     TopicPage,
 )
 from evidencepress.evidence.models import Publication, ReportedPatient, Topic
+from tests.summaries.definitions import DEMO_DATA
 
 from ..conftest import ensure_wagtail_tree
 
@@ -57,6 +58,7 @@ def build_small_site() -> SmallSite:
         slug="imiquimod-angiosarcoma",
         treatment="Imiquimod",
         condition="Cutaneous angiosarcoma",
+        definition=DEMO_DATA,
     )
     publication = Publication.objects.create(
         title="Topical imiquimod in a scalp lesion",
