@@ -4,6 +4,9 @@ The data lives in `data/` as JSON in the project's own format:
 
 - `publications.json`: real publications, with only the facts read in their `source_urls`;
 - `illustrative_cases.json`: one demonstration publication with invented cases (`is_demo`);
+- `safety_cases.json`: the cases of the side-effects topic: patients of real case reports (only
+  the facts read in a stored public copy, each with its source span; shared rows, never
+  overwritten) and invented ones added to the demonstration publication;
 - `topics/*.json`: the demo topics' definitions (vocabulary, questionnaire, wording...), applied
   through `evidence.topics.apply_definition` before anything else, so cases are checked
   against their topic's vocabulary. A definition an editor has changed since (a version not
@@ -104,6 +107,7 @@ def read_data() -> dict[str, Any]:
         "publications": _read("publications.json"),
         "illustrative": _read("illustrative_cases.json"),
         "facts": _read("facts.json"),
+        "safety_cases": _read("safety_cases.json"),
     }
 
 
@@ -241,8 +245,8 @@ def _real_notes(record: dict[str, Any]) -> str:
     if record.get("reported_cases"):
         n = len(record["reported_cases"])
         parts.append(
-            f"The source describes {n} patient(s) treated for other conditions; they are kept "
-            "in the demo data file and not entered as angiosarcoma cases."
+            f"The source describes {n} patient(s) treated for other conditions; they are not "
+            "entered as angiosarcoma cases (the side-effects topic holds those with a reaction)."
         )
     return "\n\n".join(parts)
 
@@ -327,7 +331,11 @@ def _load_case(
     topic: Topic,
     treatments: dict[str, Treatment],
     tally: _Tally,
+    *,
+    owned: bool = True,
 ) -> ReportedPatient:
+    """Load one case; a case the demo does not own (a real patient) is created when missing
+    and otherwise left as an editor may have curated it."""
     values = {
         key: _field_value(ReportedPatient, key, value)
         for key, value in record.items()
@@ -337,6 +345,8 @@ def _load_case(
         publication=publication, topic=topic, label=record["label"]
     ).first()
     created = patient is None
+    if not created and not owned:
+        return patient
     if patient is None:
         patient = ReportedPatient(publication=publication, topic=topic, label=record["label"])
     changed = _apply(patient, values, overwrite=True)
@@ -481,6 +491,13 @@ def load_demo() -> dict[str, int]:
     for record in illustrative["cases"]:
         _load_case(record, demo, case_topic, treatments, tally)
     _load_appraisal(illustrative["appraisal"], demo, tally)
+    safety = data["safety_cases"]
+    for group in safety["reported"]:
+        publication = by_key[group["publication"]]
+        for record in group["cases"]:
+            _load_case(record, publication, topics[safety["topic"]], treatments, tally, owned=False)
+    for record in safety["illustrative"]:
+        _load_case(record, demo, topics[safety["topic"]], treatments, tally)
 
     new_publications = tally.counts["publications_created"] - created_before
     if new_publications:

@@ -310,7 +310,7 @@ def cases_like_yours(
             )
             blocks.extend(
                 _outcome_sentence(
-                    synthesise(same),
+                    synthesise(same, vocabulary=p.definition.vocabulary),
                     lead,
                     w,
                     "cases with the same setting",

@@ -92,7 +92,7 @@ def draft_inputs(report: TopicReport, situation: Situation) -> DraftInputs:
         topic_synthesis=report.synthesis,
         topic_cases=report.cases,
         matches=matches,
-        similar_synthesis=synthesise([m.case for m in matches]),
+        similar_synthesis=synthesise([m.case for m in matches], vocabulary=definition.vocabulary),
         certainty=report.certainty,
         gaps=report.gaps,
         definition=definition,

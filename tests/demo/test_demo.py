@@ -34,6 +34,7 @@ from evidencepress.evidence.models import (
 from evidencepress.literature.records import normalise_doi
 
 DEMO_TITLE = "Demonstration series (not real patients)"
+SAFETY_SLUG = "imiquimod-safety"
 
 
 def _data(name: str) -> Any:
@@ -110,12 +111,16 @@ def test_load_gives_real_references_and_one_demonstration_series(loaded: dict[st
     assert Publication.objects.real().count() == 17
     assert Publication.objects.demo().count() == 1
     demo = _demo_publication()
-    assert demo.patients.count() == 10
-    assert sorted(demo.patients.values_list("label", flat=True)) == [
-        f"Illustrative case {letter}" for letter in "ABCDEFGHIJ"
-    ]
+    assert demo.patients.count() == 15
+    assert sorted(
+        demo.patients.filter(topic__slug=DEMO_TOPIC_SLUG).values_list("label", flat=True)
+    ) == [f"Illustrative case {letter}" for letter in "ABCDEFGHIJ"]
+    # The side-effects topic: 5 invented cases in the same series, 4 from real case reports.
+    assert sorted(
+        demo.patients.filter(topic__slug=SAFETY_SLUG).values_list("label", flat=True)
+    ) == [f"Illustrative case {letter}" for letter in "KLMNO"]
     assert loaded["publications_created"] == 18
-    assert loaded["cases_created"] == 10
+    assert loaded["cases_created"] == 19
 
 
 def test_demo_topic(loaded: dict[str, int]) -> None:
@@ -158,7 +163,10 @@ def test_demonstration_series_is_plainly_marked(loaded: dict[str, int]) -> None:
 
 def test_every_illustrative_case_is_demo_and_in_the_demo_series(loaded: dict[str, int]) -> None:
     demo = _demo_publication()
-    assert not ReportedPatient.objects.filter(publication__is_demo=False).exists()
+    # The only cases of real publications are the side-effects topic's, from safety_cases.json.
+    real = ReportedPatient.objects.filter(publication__is_demo=False)
+    assert set(real.values_list("topic__slug", "is_demo")) == {(SAFETY_SLUG, False)}
+    assert real.count() == 4
     for case in ReportedPatient.objects.demo().with_related():
         assert case.publication == demo
         assert case.verified is False
@@ -185,6 +193,8 @@ def test_illustrative_cases_are_varied_and_some_facts_missing(loaded: dict[str, 
 
 
 def test_real_publications_hold_only_the_recorded_facts(loaded: dict[str, int]) -> None:
+    # Their only cases are the patients with a reaction the side-effects topic lists.
+    reported = {g["publication"]: len(g["cases"]) for g in _data("safety_cases.json")["reported"]}
     for record in _data("publications.json"):
         publication = _stored(record)
         assert publication.is_demo is False
@@ -206,7 +216,7 @@ def test_real_publications_hold_only_the_recorded_facts(loaded: dict[str, int]) 
         assert publication.abstract == ""
         assert publication.mesh_terms == []
         assert publication.keywords == []
-        assert not publication.patients.exists()
+        assert publication.patients.count() == reported.get(record["key"], 0)
         assert sorted(t.slug for t in publication.topics.all()) == sorted(record["topics"])
 
 
@@ -248,19 +258,21 @@ def test_remove_deletes_demo_rows_and_keeps_real_publications(loaded: dict[str, 
     counts = remove_demo()
 
     assert counts["publications"] == 1
-    assert counts["cases"] == 10
+    assert counts["cases"] == 15
     assert not Publication.objects.demo().exists()
-    assert not ReportedPatient.objects.exists()
-    assert not AdverseEvent.objects.exists()
-    assert not SourceSpan.objects.exists()
+    # Cases of real case reports stay, like the real publications they come from.
+    kept = ReportedPatient.objects.all()
+    assert kept.count() == 4 and not kept.filter(is_demo=True).exists()
+    assert not AdverseEvent.objects.exclude(patient__in=kept).exists()
+    assert not SourceSpan.objects.exclude(patient__in=kept).exists()
     assert not Appraisal.objects.exists()
     assert Publication.objects.real().count() == 17
     # The topics still hold the real references; the unused vocabulary goes.
     assert Topic.objects.get(slug=DEMO_TOPIC_SLUG).publications.count() == 16
-    assert not Treatment.objects.exists()
+    assert list(Treatment.objects.values_list("slug", flat=True)) == ["laser-therapy"]
 
     load_demo()
-    assert Publication.objects.demo().get().patients.count() == 10
+    assert Publication.objects.demo().get().patients.count() == 15
 
 
 def test_remove_keeps_what_real_cases_use(loaded: dict[str, int]) -> None:
@@ -275,7 +287,7 @@ def test_remove_keeps_what_real_cases_use(loaded: dict[str, int]) -> None:
 
     assert Treatment.objects.filter(slug="paclitaxel").exists()
     assert not Treatment.objects.filter(slug="docetaxel").exists()
-    assert ReportedPatient.objects.get() == case
+    assert ReportedPatient.objects.get(topic__slug=DEMO_TOPIC_SLUG) == case
 
 
 def test_commands_print_a_one_line_summary(db: None) -> None:

@@ -215,7 +215,7 @@ def test_radiation_associated_breast_angiosarcoma(demo_topic: Topic) -> None:
 
 def test_already_on_paclitaxel_asking_about_adding_the_cream(demo_topic: Topic) -> None:
     together = ReportedPatient.objects.filter(concurrent_treatments__slug="paclitaxel")
-    total = ReportedPatient.objects.count()
+    total = demo_topic.patients.count()
     for draft in drafts_for(demo_topic, "on_paclitaxel").values():
         assert "The treatment you are having now" in draft.text
         assert "You told us you are having paclitaxel now." in draft.text
