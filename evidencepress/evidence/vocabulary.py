@@ -87,6 +87,10 @@ class Vocabulary:
         """value -> the curator's label, for a topic-defined case field."""
         return {term.value: term.label for term in self.terms_for(field_name)}
 
+    def kind_label(self, kind: str) -> str:
+        """An adverse event kind in the topic's words (a free-text kind is shown as it is)."""
+        return next((t.label for t in self.adverse_event_kinds if t.value == kind), kind)
+
     def any_response_label(self) -> str:
         """ "Any response (complete or partial)": the outcomes that count as improvement."""
         labels = self.labels_for("response")

@@ -153,8 +153,28 @@ def demo_notice(inputs: DraftInputs, w: Writer) -> Section:
     return Section("demo", DEMO_LABEL, (f"{first} {rest}",))
 
 
+# The question each matching feature needs (treatments are asked of every topic).
+_FEATURE_QUESTION = {
+    "setting": "setting",
+    "depth": "lesion_depth",
+    "size": "lesion_size_mm",
+    "surgery": "surgery_possible",
+    "site": "site",
+}
+
+
+def _asked_features(inputs: DraftInputs) -> tuple[str, ...]:
+    """The matching features the topic's questionnaire asks about, in matching's order."""
+    return tuple(
+        feature
+        for feature in FEATURES
+        if feature not in _FEATURE_QUESTION
+        or inputs.definition.question(_FEATURE_QUESTION[feature]) is not None
+    )
+
+
 def about(situation: Situation, inputs: DraftInputs, w: Writer, p: Phrases) -> Section:
-    condition = lower_first(inputs.condition)
+    condition = p.condition_in_sentence
     written_for = (
         "It is written for you, about the person you care for, from published reports about "
         "people in a situation like theirs."
@@ -292,7 +312,7 @@ def cases_like_yours(
     if not inputs.matches:
         if topic.patients == 0:
             blocks.append(
-                f"No reports of {p.drug} for {lower_first(inputs.condition)} have been collected "
+                f"No reports of {p.drug} for {p.condition_in_sentence} have been collected "
                 "yet. So we cannot say anything about how it works for people like "
                 f"{p.v('you_obj')}."
             )
@@ -362,14 +382,15 @@ def cases_like_yours(
         count = w.number(len(publications), "publications with cases like yours")
         blocks.append(f"These cases come from {count} {reports}{cite}.")
     if detailed:
-        named = [p.feature_name(feature) for feature in FEATURES]
+        features = _asked_features(inputs)
+        named = [p.feature_name(feature) for feature in features]
         blocks.append(f"We looked for {like} by comparing {join(named)}.")
         feature_counts = Counter(feature for m in inputs.matches for feature in m.matched)
         items = tuple(
             f"{p.matched_label(feature)}: "
             f"{w.number(feature_counts[feature], f'cases like yours matching on {feature}')} of "
             f"{w.number(n, 'synthesis of cases like yours: patients')}{cite}."
-            for feature in FEATURES
+            for feature in features
             if feature_counts[feature]
         )
         if items:
@@ -626,13 +647,18 @@ def expect(inputs: DraftInputs, w: Writer, p: Phrases, detailed: bool) -> Sectio
         top = similar.adverse_events[:3]
         if top:
             named = [
-                f"{w.quote(event.kind, 'adverse event kind')} "
+                f"{w.quote(_kind(event.kind, inputs), 'adverse event kind')} "
                 f"({w.number(event.patients, f'cases like yours with {event.kind}')})"
                 for event in top
             ]
             sentence += f" The most common were {join(named)}."
         blocks.append(sentence)
     return Section("expect", "What to expect", tuple(blocks))
+
+
+def _kind(kind: str, inputs: DraftInputs) -> str:
+    """An adverse event kind as the topic words it, lower-cased to sit in a sentence."""
+    return lower_first(inputs.definition.vocabulary.kind_label(kind))
 
 
 def _certainty_wording(inputs: DraftInputs, w: Writer) -> str:
@@ -713,9 +739,10 @@ def questions(
     if own_question:
         quoted = w.quote(own_question, "your question")
         items.append(f"{quoted} (the reports cannot answer this)")
-    if situation.surgery_possible is False:
+    asks_surgery = inputs.definition.question("surgery_possible") is not None
+    if asks_surgery and situation.surgery_possible is False:
         items.append(p.fill("Why is surgery not an option for {me}, and what else could work?"))
-    elif situation.surgery_possible is None:
+    elif asks_surgery and situation.surgery_possible is None:
         items.append(p.fill("Could surgery be an option for {me}?"))
     if beyond_reach(situation, p.definition.vocabulary):
         items.append(p.word("beyond_reach_question"))

@@ -95,6 +95,15 @@ class Phrases:
         return self.definition.word("treatment_name") or lower_first(self.definition.treatment)
 
     @property
+    def condition_in_sentence(self) -> str:
+        """The topic's condition in a sentence: `condition_in_sentence`, else its name with a
+        small first letter ("Lichen planus" -> "lichen planus"); a topic whose
+        condition starts with a proper noun sets the wording key."""
+        return self.definition.word("condition_in_sentence") or lower_first(
+            self.definition.condition
+        )
+
+    @property
     def condition_name(self) -> str:
         return self.definition.word("condition_name") or lower_first(self.definition.condition)
 

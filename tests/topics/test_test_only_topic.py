@@ -48,8 +48,6 @@ READER = {
 }
 LIKE_YOURS = {"Patient 1", "Patient 2", "Patient 6", "Patient 7"}
 
-DRAFTSHAPE = "draftshape: a proper noun in the condition keeps its capital"
-
 
 def _foreign(text: str) -> list[str]:
     return sorted({m.group(0).lower() for m in FOREIGN.finditer(text)})
@@ -268,7 +266,6 @@ def test_matching_finds_the_readers_cases_by_the_topics_weights(topic: Topic) ->
         )
 
 
-@pytest.mark.xfail(strict=True, reason=DRAFTSHAPE)
 def test_the_draft_counts_and_words_are_the_topics(topic: Topic) -> None:
     from evidencepress.summaries.evidence_inputs import draft_for_topic
 

@@ -86,16 +86,26 @@ def case_label(context: template.Context, value: str, kind: str) -> str:
     """The label of a case value in the topic's own words, e.g. 'complete' → 'Complete response'.
 
     The topic is the context's `report.topic` (or `topic`); kinds: sex, setting, depth,
-    response, assessment, status.
+    response, assessment, status, adverse_event.
     """
     if kind == "sex":
         return _SEX_LABELS.get(value, value)
     report = context.get("report")
     topic = getattr(report, "topic", None) or context.get("topic")
+    if kind == "adverse_event":
+        return vocabulary_for(topic).kind_label(value)
     field = _TOPIC_FIELDS.get(kind)
     if field is None:
         return value
     return vocabulary_for(topic).labels_for(field).get(value, value)
+
+
+@register.simple_tag(takes_context=True)
+def field_label(context: template.Context, name: str, default: str) -> str:
+    """The topic's own name of a case field ("setting" -> "What the cream was used for")."""
+    report = context.get("report")
+    topic = getattr(report, "topic", None) or context.get("topic")
+    return vocabulary_for(topic).field_label(name, default)
 
 
 @register.simple_tag(takes_context=True)
