@@ -215,33 +215,33 @@ class Gap:
 
 # Each measure counts the cases that inform a question, from the case table's columns
 # (synthesis.columns): one pass per measure at C speed wherever possible.
-ColumnCount = Callable[[Columns], int]
+ColumnCount = Callable[[Columns, Vocabulary], int]
 
 
 def _present(column: tuple[object, ...]) -> int:
     return len(column) - column.count(None)
 
 
-def _dose_frequency(cols: Columns) -> int:
+def _dose_frequency(cols: Columns, _vocabulary: Vocabulary) -> int:
     pairs = zip(cols["regimen_strength"], cols["regimen_frequency_per_week"], strict=True)
     return sum(1 for strength, frequency in pairs if strength and frequency is not None)
 
 
-def _biopsy(cols: Columns) -> int:
+def _biopsy(cols: Columns, vocabulary: Vocabulary) -> int:
     assessed = cols["response_assessment"]
-    return assessed.count("histological") + assessed.count("clinical_histological")
+    return sum(assessed.count(value) for value in vocabulary.biopsy_assessments)
 
 
-def _combination(cols: Columns) -> int:
+def _combination(cols: Columns, _vocabulary: Vocabulary) -> int:
     wanted = {"radiotherapy", "chemotherapy"}
     return sum(1 for categories in cols["concurrent_categories"] if wanted.intersection(categories))
 
 
-def _biomarkers(cols: Columns) -> int:
+def _biomarkers(cols: Columns, _vocabulary: Vocabulary) -> int:
     return len(cols["biomarkers"]) - cols["biomarkers"].count("")
 
 
-def _long_term(cols: Columns) -> int:
+def _long_term(cols: Columns, _vocabulary: Vocabulary) -> int:
     return sum(1 for months in cols["follow_up_months"] if months is not None and months > 12)
 
 
@@ -255,12 +255,12 @@ GAP_MEASURES: dict[str, tuple[str, str, ColumnCount]] = {
     "duration": (
         "Best duration of treatment",
         "treatment duration reported",
-        lambda cols: _present(cols["regimen_duration_weeks"]),
+        lambda cols, _: _present(cols["regimen_duration_weeks"]),
     ),
     "occlusion": (
-        "Whether to cover the cream (occlusion)",
+        "Whether to cover the treated skin (occlusion)",
         "occlusion reported",
-        lambda cols: _present(cols["occlusion"]),
+        lambda cols, _: _present(cols["occlusion"]),
     ),
     "biopsy": ("Biopsy before and after treatment", "response confirmed by biopsy", _biopsy),
     "combination": (
@@ -274,7 +274,10 @@ GAP_MEASURES: dict[str, tuple[str, str, ColumnCount]] = {
 
 
 def research_gaps(
-    cases: Sequence[CaseData], extra: Sequence[tuple[str, str]] = ()
+    cases: Sequence[CaseData],
+    extra: Sequence[tuple[str, str]] = (),
+    *,
+    vocabulary: Vocabulary | None = None,
 ) -> tuple[Gap, ...]:
     """How many cases inform each open question, so the list stays true as cases are added.
 
@@ -288,7 +291,7 @@ def research_gaps(
     for key, question in questions:
         if key in GAP_MEASURES:
             _, what, count = GAP_MEASURES[key]
-            informed = count(cols)
+            informed = count(cols, vocabulary or neutral_vocabulary())
             detail = f"{what} in {informed} of {total} cases"
         else:
             informed = 0

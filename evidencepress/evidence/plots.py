@@ -132,10 +132,11 @@ def _yes_no(value: bool | None) -> str | None:
     return None if value is None else ("yes" if value else "no")
 
 
-def _died(case: CaseData) -> bool | None:
-    if case.status_at_last_follow_up == "unknown":
+def _died(case: CaseData, died: tuple[str, ...]) -> bool | None:
+    """Whether the case died (`died`: the topic's statuses that mean so); None if unknown."""
+    if case.status_at_last_follow_up == UNKNOWN:
         return None
-    return case.status_at_last_follow_up in ("dod", "doc")
+    return case.status_at_last_follow_up in died
 
 
 def _case_name(case: CaseData) -> str:
@@ -172,7 +173,7 @@ def swimmer_rows(
             "Recurrence": _yes_no(case.recurrence),
             "Months to recurrence": _number(case.recurrence_months),
             "Treatment stopped early": _yes_no(case.treatment_stopped_early),
-            "Died": _yes_no(_died(case)),
+            "Died": _yes_no(_died(case, (vocabulary or neutral_vocabulary()).died_statuses)),
         }
         for case in _swimmer_order(cases)
     ]
@@ -280,7 +281,9 @@ def _draw(build: Any, *args: Any) -> str:
         return _render(figure)
 
 
-def _swimmer_figure(shown: list[CaseData], total: int, title: str, words: Words) -> Figure:
+def _swimmer_figure(
+    shown: list[CaseData], total: int, title: str, words: Words, died: tuple[str, ...]
+) -> Figure:
     styles = {value: (colour, hatch) for value, _, colour, hatch in words}
     labels = {value: label for value, label, _, _ in words}
     rows = max(len(shown), 1)
@@ -310,7 +313,7 @@ def _swimmer_figure(shown: list[CaseData], total: int, title: str, words: Words)
         events = [
             ("response", _months(case.time_to_response_weeks)),
             ("recurrence", _number(case.recurrence_months)),
-            ("death", followed if _died(case) else None),
+            ("death", followed if _died(case, died) else None),
             ("stopped", treated if case.treatment_stopped_early else None),
         ]
         for name, at in events:
@@ -422,14 +425,19 @@ def swimmer_plot_svg(
     Outcomes in the topic's words and order (`vocabulary`; the neutral default when None).
     """
     ordered = _swimmer_order(cases)
-    return _swimmer_svg(tuple(ordered[:limit]), len(ordered), title, outcome_words(vocabulary))
+    died = (vocabulary or neutral_vocabulary()).died_statuses
+    return _swimmer_svg(
+        tuple(ordered[:limit]), len(ordered), title, outcome_words(vocabulary), died
+    )
 
 
 # Drawing costs far more than anything else on a page, and the output depends only on the
 # arguments: the last charts drawn are kept (pages and the admin ask for the same ones again).
 @lru_cache(maxsize=64)
-def _swimmer_svg(shown: tuple[CaseData, ...], total: int, title: str, words: Words) -> str:
-    svg = _draw(_swimmer_figure, list(shown), total, title, words)
+def _swimmer_svg(
+    shown: tuple[CaseData, ...], total: int, title: str, words: Words, died: tuple[str, ...]
+) -> str:
+    svg = _draw(_swimmer_figure, list(shown), total, title, words, died)
     return _finish_svg(
         svg,
         kind="swimmer",

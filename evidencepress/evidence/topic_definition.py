@@ -39,6 +39,21 @@ SCHEMA_PATH = Path(__file__).with_name("topic_definition.schema.json")
 FORMAT_VERSION = 1
 
 
+# Definitions written before `died` and `biopsy_confirmed` existed (the legacy definition that
+# migration evidence/0010 stored) meant these values; a definition that names its own wins.
+_LEGACY_DIED = ("dod", "doc")
+_LEGACY_BIOPSY = ("histological", "clinical_histological")
+
+
+def _listed_or_legacy(
+    vocab: dict[str, Any], key: str, legacy: tuple[str, ...], values: list[str]
+) -> tuple[str, ...]:
+    """The vocabulary's own list `key`, or (absent) the legacy values it defines."""
+    if key in vocab:
+        return tuple(vocab[key])
+    return tuple(value for value in legacy if value in values)
+
+
 class TopicDefinitionError(ValueError):
     """A definition that cannot be used; `problems` lists each as "source:line: key: message"."""
 
@@ -245,6 +260,11 @@ def _cross_check(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]
     for value, _group in vocab.get("extent_groups", {}).items():
         if value not in extents:
             found.append((("vocabulary", "extent_groups", value), f"{value!r} is not an extent"))
+    for key, list_name in (("died", "statuses"), ("biopsy_confirmed", "assessments")):
+        listed = [t["value"] for t in vocab[list_name]]
+        for index, value in enumerate(vocab.get(key, [])):
+            if value not in listed:
+                found.append((("vocabulary", key, index), f"{value!r} is not one of {list_name}"))
     for index, value in enumerate(vocab.get("improved", [])):
         if value not in outcomes:
             found.append((("vocabulary", "improved", index), f"{value!r} is not an outcome"))
@@ -270,6 +290,8 @@ def _cross_check(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]
 
 def _build(data: dict[str, Any]) -> TopicDefinition:
     vocab = data["vocabulary"]
+    statuses = [t["value"] for t in vocab["statuses"]]
+    assessments = [t["value"] for t in vocab["assessments"]]
     vocabulary = Vocabulary(
         settings=_terms(vocab["settings"]),
         depths=_terms(vocab["extents"]),
@@ -283,6 +305,10 @@ def _build(data: dict[str, Any]) -> TopicDefinition:
         site_regions=MappingProxyType(dict(vocab.get("site_regions", {}))),
         adverse_event_kinds=_terms(vocab.get("adverse_event_kinds", [])),
         field_labels=MappingProxyType(dict(vocab.get("field_labels", {}))),
+        died_statuses=_listed_or_legacy(vocab, "died", _LEGACY_DIED, statuses),
+        biopsy_assessments=_listed_or_legacy(
+            vocab, "biopsy_confirmed", _LEGACY_BIOPSY, assessments
+        ),
     )
     match = data["matching"]
     matching = Matching(

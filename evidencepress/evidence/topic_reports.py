@@ -478,7 +478,7 @@ def build_report(
         synthesis=synthesis,
         appraisal=appraisal,
         certainty=assess_certainty(synthesis, appraisal, cases, vocabulary=vocabulary),
-        gaps=research_gaps(cases, list(questions)),
+        gaps=research_gaps(cases, list(questions), vocabulary=vocabulary),
         appraisal_rows=tuple(tuple(row) for row in appraisal_rows),
         questions=tuple((str(q), str(m)) for q, m in questions),
     )

@@ -74,6 +74,10 @@ class Vocabulary:
     adverse_event_kinds: tuple[Term, ...] = ()
     # The topic's own names of the case fields ("setting" -> "Kind of tumour").
     field_labels: Mapping[str, str] = field(default_factory=dict)
+    # Statuses at last follow-up that mean the patient died (the swimmer plot's "Died").
+    died_statuses: tuple[str, ...] = ()
+    # Assessments that confirm the response by biopsy (the research gap "biopsy").
+    biopsy_assessments: tuple[str, ...] = ()
 
     def terms_for(self, field_name: str) -> tuple[Term, ...]:
         """The terms of a topic-defined case field ("setting", ..., "severity")."""

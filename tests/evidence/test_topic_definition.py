@@ -64,3 +64,29 @@ def test_a_topic_without_a_definition_gets_the_neutral_default():
 
     assert definition_for(Bare()) is default_definition()
     assert "angiosarcoma" not in json.dumps(dict(default_definition().data)).lower()
+
+
+def test_deaths_and_biopsy_confirmation_are_the_topics_own_values():
+    from evidencepress.evidence.certainty import research_gaps
+    from evidencepress.evidence.plots import swimmer_rows
+    from evidencepress.evidence.synthesis import CaseData
+
+    data = json.loads(DEMO.read_text(encoding="utf-8"))
+    vocab = data["vocabulary"]
+    vocab["statuses"].insert(0, {"value": "deceased", "label": "Died"})
+    vocab["died"] = ["deceased"]
+    vocab["assessments"].insert(0, {"value": "pathology", "label": "Pathology report"})
+    vocab["biopsy_confirmed"] = ["pathology"]
+    own = read_definition(json.dumps(data)).vocabulary
+    died = CaseData(1, "A", status_at_last_follow_up="deceased", response_assessment="pathology")
+    other = CaseData(1, "B", status_at_last_follow_up="dod", response_assessment="histological")
+    rows = {row["Case"]: row["Died"] for row in swimmer_rows([died, other], vocabulary=own)}
+    assert rows == {"A": "yes", "B": "no"}  # "dod" means nothing to this topic
+    gaps = {gap.key: gap for gap in research_gaps([died, other], vocabulary=own)}
+    assert gaps["biopsy"].informed == 1
+
+    vocab["died"] = ["vanished"]
+    with pytest.raises(
+        TopicDefinitionError, match=r"vocabulary.died\[0\]: 'vanished' is not one of statuses"
+    ):
+        read_definition(json.dumps(data, indent=2))

@@ -54,9 +54,14 @@ def test_legacy_definition_is_todays_vocabulary():
         {**legacy_migration.LEGACY, "slug": "x", "name": "x", "treatment": "t", "condition": "c"}
     ).vocabulary
     demo = json.loads(DEMO.read_text(encoding="utf-8"))
+    # The demo file has since named its own labels and the statuses and assessments that mean
+    # death and biopsy; the legacy definition means the same through their legacy defaults.
+    added = {"field_labels", "died", "biopsy_confirmed"}
     assert legacy_migration.LEGACY["vocabulary"] == {
-        k: v for k, v in demo["vocabulary"].items() if k != "field_labels"
+        k: v for k, v in demo["vocabulary"].items() if k not in added
     }
+    assert legacy.died_statuses == tuple(demo["vocabulary"]["died"])
+    assert legacy.biopsy_assessments == tuple(demo["vocabulary"]["biopsy_confirmed"])
     # The built-in vocabulary every topic used until now is the demo file's (BUILTIN is gone).
     assert legacy.setting_values == tuple(t["value"] for t in demo["vocabulary"]["settings"])
     assert legacy.depth_values == tuple(t["value"] for t in demo["vocabulary"]["extents"])
