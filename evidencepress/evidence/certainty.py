@@ -107,9 +107,12 @@ def assess_certainty(
     cases: Sequence[CaseData],
     *,
     vocabulary: Vocabulary | None = None,
+    wording: Mapping[str, str] | None = None,
 ) -> Certainty:
     """GRADE-style certainty of the evidence for 'any response' in a topic (which outcomes
-    count as a response: the topic's `vocabulary`, the neutral default when None)."""
+    count as a response: the topic's `vocabulary`, the neutral default when None; the words:
+    the topic definition's `wording`, see `WORDING`)."""
+    words = {**WORDING, **(wording or {})}
     improved = frozenset((vocabulary or neutral_vocabulary()).improved_responses)
     domains: list[Domain] = []
     if appraisal.publications == 0:
@@ -167,33 +170,46 @@ def assess_certainty(
         Domain(
             "publication bias",
             only_positive,
-            "Every report describes only responses: treatments that did not work are less "
-            "often published."
+            words["publication_bias_only_improved"]
             if only_positive
-            else "Some reports describe patients who did not respond.",
+            else words["publication_bias_mixed"],
         )
     )
     lowering = [d.name for d in domains if d.serious]
     explanation = "Evidence from case reports and case series starts at very low certainty" + (
         f"; it is further weakened by {', '.join(lowering)}." if lowering else "."
     )
-    return Certainty("very low", tuple(domains), plain_wording(synthesis), explanation)
+    return Certainty("very low", tuple(domains), plain_wording(synthesis, words), explanation)
 
 
-def plain_wording(synthesis: Synthesis) -> str:
+# The certainty wording's phrases, by the topic definition's `wording` keys (defaults here).
+WORDING: Mapping[str, str] = {
+    "certainty_improved": "the condition improved",
+    "certainty_not_improved": "the condition did not improve",
+    "certainty_others": "we cannot be sure it would help others",
+    "publication_bias_only_improved": (
+        "Every report describes only responses: treatments that did not work are less often "
+        "published."
+    ),
+    "publication_bias_mixed": "Some reports describe patients who did not respond.",
+}
+
+
+def plain_wording(synthesis: Synthesis, wording: Mapping[str, str] | None = None) -> str:
     """The sentence editors should use for a result of very low certainty."""
+    words = {**WORDING, **(wording or {})}
     share = synthesis.any_response
     if share.total == 0:
         return "No reports of this treatment have been collected yet, so we cannot say anything."
     if share.count == 0:
         return (
-            f"In the {share.total} reported cases the condition did not improve; with so few "
+            f"In the {share.total} reported cases {words['certainty_not_improved']}; with so few "
             "reports we cannot be sure this is true for others."
         )
     reports = "A few reports" if synthesis.publications < 10 else "Some reports"
     return (
-        f"{reports} suggest the condition improved in {share.count} of {share.total} people "
-        "described; we cannot be sure it would help others."
+        f"{reports} suggest {words['certainty_improved']} in {share.count} of {share.total} "
+        f"people described; {words['certainty_others']}."
     )
 
 

@@ -35,6 +35,7 @@ from .certainty import (
 )
 from .models import AdverseEvent, Appraisal, ReportedPatient, ResearchQuestion, Topic, Treatment
 from .synthesis import AdverseEventData, CaseData, Synthesis, columns, synthesise
+from .topic_definition import definition_for
 from .vocabulary import vocabulary_for
 
 
@@ -477,7 +478,13 @@ def build_report(
         cases=cases,
         synthesis=synthesis,
         appraisal=appraisal,
-        certainty=assess_certainty(synthesis, appraisal, cases, vocabulary=vocabulary),
+        certainty=assess_certainty(
+            synthesis,
+            appraisal,
+            cases,
+            vocabulary=vocabulary,
+            wording=definition_for(topic).wording,
+        ),
         gaps=research_gaps(cases, list(questions), vocabulary=vocabulary),
         appraisal_rows=tuple(tuple(row) for row in appraisal_rows),
         questions=tuple((str(q), str(m)) for q, m in questions),

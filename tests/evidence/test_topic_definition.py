@@ -90,3 +90,18 @@ def test_deaths_and_biopsy_confirmation_are_the_topics_own_values():
         TopicDefinitionError, match=r"vocabulary.died\[0\]: 'vanished' is not one of statuses"
     ):
         read_definition(json.dumps(data, indent=2))
+
+
+def test_the_certainty_wording_is_the_topics_own():
+    from evidencepress.evidence.certainty import plain_wording
+    from evidencepress.evidence.synthesis import CaseData, synthesise
+
+    cases = [CaseData(1, "A", response="complete"), CaseData(1, "B", response="progression")]
+    synthesis = synthesise(cases)
+    assert "the condition improved in 1 of 2" in plain_wording(synthesis)
+    safety = read_definition(
+        Path("evidencepress/demo/data/topics/imiquimod-safety.json").read_text(encoding="utf-8")
+    )
+    worded = plain_wording(synthesis, safety.wording)
+    assert "the condition" not in worded and "help others" not in worded
+    assert "the reaction settled, or was settling, in 1 of 2 people" in worded
