@@ -11,8 +11,8 @@ import pytest
 
 from evidencepress.demo.loader import load_demo
 
-from ..browser.conftest import ARTIFACTS, sign_in_to_admin
 from ..conftest import ensure_wagtail_tree
+from .conftest import ARTIFACTS, sign_in_to_admin
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
